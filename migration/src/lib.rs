@@ -1,0 +1,26 @@
+//! Schema migrations. Every migration runs on SQLite and PostgreSQL alike.
+pub use sea_orm_migration::prelude::*;
+
+mod helpers;
+mod m20261125_000001_create_auth;
+mod m20261125_000002_create_audit;
+mod m20261125_000003_create_subjects;
+mod m20261125_000004_create_incidents;
+mod m20261125_000005_create_delivery;
+mod m20261125_000006_create_regulation;
+
+pub struct Migrator;
+
+#[sea_orm_migration::async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![
+            Box::new(m20261125_000001_create_auth::Migration),
+            Box::new(m20261125_000002_create_audit::Migration),
+            Box::new(m20261125_000003_create_subjects::Migration),
+            Box::new(m20261125_000004_create_incidents::Migration),
+            Box::new(m20261125_000005_create_delivery::Migration),
+            Box::new(m20261125_000006_create_regulation::Migration),
+        ]
+    }
+}

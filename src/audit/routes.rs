@@ -1,0 +1,58 @@
+//! `GET /api/v1/audit`: entries, newest first, paginated with `?before=<seq>&limit=<n>`.
+use crate::auth::{Action, Auth};
+use crate::error::AppResult;
+use crate::web::AppState;
+use axum::extract::{Query, State};
+use axum::routing::get;
+use axum::{Json, Router};
+use entity::audit_log;
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+pub fn routes() -> Router<AppState> {
+    Router::new().route("/api/v1/audit", get(list))
+}
+
+#[derive(Deserialize)]
+struct Page {
+    before: Option<i64>,
+    limit: Option<u64>,
+}
+
+async fn list(
+    State(state): State<AppState>,
+    auth: Auth,
+    Query(page): Query<Page>,
+) -> AppResult<Json<Value>> {
+    auth.require(Action::AuditRead)?;
+    let limit = page.limit.unwrap_or(50).clamp(1, 500);
+    let mut q = audit_log::Entity::find()
+        .order_by_desc(audit_log::Column::Seq)
+        .limit(limit);
+    if let Some(b) = page.before {
+        q = q.filter(audit_log::Column::Seq.lt(b));
+    }
+    let rows = q.all(&state.db).await?;
+    let next = if rows.len() as u64 == limit {
+        rows.last().map(|r| r.seq)
+    } else {
+        None
+    };
+    let entries: Vec<Value> = rows
+        .into_iter()
+        .map(|r| {
+            json!({
+                "seq": r.seq,
+                "at": r.at,
+                "actor": r.actor,
+                "action": r.action,
+                "target_type": r.target_type,
+                "target_id": r.target_id,
+                "details": serde_json::from_str::<Value>(&r.details).unwrap_or(Value::Null),
+                "hash": r.hash,
+            })
+        })
+        .collect();
+    Ok(Json(json!({ "entries": entries, "next_before": next })))
+}

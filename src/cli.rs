@@ -1,0 +1,401 @@
+//! The `tocsin` command line. Exit codes: 0 success, 1 runtime failure, 2 bad usage or input.
+use crate::audit::{self, Actor};
+use crate::auth;
+use crate::config::Settings;
+use crate::domain::Role;
+use crate::population::{import_subjects, Format, ImportError};
+use clap::{Parser, Subcommand};
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
+#[derive(Parser)]
+#[command(
+    name = "tocsin",
+    version,
+    about = "Security-incident notification and breach response"
+)]
+#[command(after_help = "Configuration comes from TOCSIN_* environment variables; see the README.")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Migrate, then serve the console, API and public pages, and run the dispatcher.
+    Serve {
+        /// Listen address (overrides TOCSIN_ADDR).
+        #[arg(long)]
+        addr: Option<std::net::SocketAddr>,
+        /// Load a demo data set (synthetic buyers and an example incident) on start.
+        #[arg(long)]
+        demo: bool,
+    },
+    /// Apply database migrations and exit.
+    Migrate,
+    /// Manage console accounts.
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+    },
+    /// Manage API tokens.
+    Token {
+        #[command(subcommand)]
+        command: TokenCommand,
+    },
+    /// The subjects registry.
+    Subjects {
+        #[command(subcommand)]
+        command: SubjectsCommand,
+    },
+    /// The audit log.
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum UserCommand {
+    /// Create an account; prints its one-time password.
+    Add {
+        #[arg(long)]
+        email: String,
+        /// admin, responder, approver or viewer
+        #[arg(long)]
+        role: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum TokenCommand {
+    /// Create an API token for an account; prints it once.
+    Create {
+        /// The account's e-mail.
+        #[arg(long)]
+        email: String,
+        /// A name to recognise the token by (e.g. "siem").
+        #[arg(long)]
+        name: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum SubjectsCommand {
+    /// Import subjects from a CSV or JSONL file (chosen by extension: .csv, .jsonl, .ndjson).
+    /// Prints every rejected line with its reason, then the counts.
+    Import {
+        file: PathBuf,
+        /// Override the format the extension implies.
+        #[arg(long, value_parser = ["csv", "jsonl"])]
+        format: Option<String>,
+    },
+}
+
+#[derive(Subcommand)]
+enum AuditCommand {
+    /// Check the hash chain; exits 1 naming the first broken entry.
+    Verify,
+}
+
+/// A failure and its exit code.
+struct Fail {
+    code: u8,
+    message: String,
+}
+
+impl Fail {
+    fn usage(m: impl Into<String>) -> Fail {
+        Fail {
+            code: 2,
+            message: m.into(),
+        }
+    }
+}
+
+impl From<anyhow::Error> for Fail {
+    fn from(e: anyhow::Error) -> Fail {
+        Fail {
+            code: 1,
+            message: format!("{e:#}"),
+        }
+    }
+}
+
+impl From<sea_orm::DbErr> for Fail {
+    fn from(e: sea_orm::DbErr) -> Fail {
+        Fail {
+            code: 1,
+            message: format!("database error: {e}"),
+        }
+    }
+}
+
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let settings = match Settings::from_env() {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("tocsin: configuration error: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    init_tracing(&settings.log);
+    let rt = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("tocsin: cannot start the runtime: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    match rt.block_on(run(cli.command, settings)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(f) => {
+            eprintln!("tocsin: {}", f.message);
+            ExitCode::from(f.code)
+        }
+    }
+}
+
+fn init_tracing(filter: &str) {
+    // Migration chatter and PostgreSQL notices are noise unless asked for by name.
+    let filter = if filter.contains("sea_orm") || filter.contains("sqlx") {
+        filter.to_owned()
+    } else {
+        format!("{filter},sea_orm_migration=warn,sqlx=warn")
+    };
+    let filter = tracing_subscriber::EnvFilter::try_new(filter)
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
+}
+
+async fn run(command: Command, mut settings: Settings) -> Result<(), Fail> {
+    match command {
+        Command::Serve { addr, demo } => {
+            if let Some(a) = addr {
+                settings.addr = a;
+            }
+            serve(settings, demo).await
+        }
+        Command::Migrate => {
+            let db = crate::db::connect(&settings.database_url).await?;
+            crate::db::migrate(&db).await?;
+            println!("migrations applied");
+            Ok(())
+        }
+        Command::User {
+            command: UserCommand::Add { email, role },
+        } => {
+            let role = Role::parse(&role).map_err(|e| Fail::usage(format!("--role: {e}")))?;
+            let db = open(&settings).await?;
+            let created = auth::create_account(&db, &email, role, &Actor::Cli)
+                .await
+                .map_err(|e| match e {
+                    auth_err @ (crate::auth::AccountError::BadEmail(_)
+                    | crate::auth::AccountError::Exists(_)) => Fail::usage(auth_err.to_string()),
+                    other => Fail {
+                        code: 1,
+                        message: other.to_string(),
+                    },
+                })?;
+            println!(
+                "created {} ({})\none-time password: {}\n(shown once: sign in with it and choose a new one)",
+                created.account.email, created.account.role, created.one_time_password
+            );
+            Ok(())
+        }
+        Command::Token {
+            command: TokenCommand::Create { email, name },
+        } => {
+            if name.trim().is_empty() {
+                return Err(Fail::usage("--name must not be empty"));
+            }
+            let db = open(&settings).await?;
+            let owner = auth::find_account_by_email(&db, &email)
+                .await?
+                .ok_or_else(|| {
+                    Fail::usage(format!(
+                        "no account with e-mail {email}: create it with `tocsin user add`"
+                    ))
+                })?;
+            let t = auth::create_token(&db, &owner, &name, &Actor::Cli).await?;
+            println!("{}", t.secret);
+            eprintln!(
+                "API token '{}' for {} (shown once; store it now)",
+                t.token.name, owner.email
+            );
+            Ok(())
+        }
+        Command::Subjects {
+            command: SubjectsCommand::Import { file, format },
+        } => import_file(&settings, file, format).await,
+        Command::Audit {
+            command: AuditCommand::Verify,
+        } => {
+            let db = open(&settings).await?;
+            let v = audit::verify(&db).await?;
+            match v.broken {
+                None => {
+                    println!("audit chain intact: {} entries", v.entries);
+                    Ok(())
+                }
+                Some(b) => Err(Fail {
+                    code: 1,
+                    message: format!(
+                        "audit chain broken at entry {}: {} ({} entries before it verified)",
+                        b.seq, b.reason, v.entries
+                    ),
+                }),
+            }
+        }
+    }
+}
+
+/// Connects and migrates (commands other than `serve` may be the first thing run).
+async fn open(settings: &Settings) -> Result<sea_orm::DatabaseConnection, Fail> {
+    let db = crate::db::connect(&settings.database_url).await?;
+    crate::db::migrate(&db).await?;
+    Ok(db)
+}
+
+async fn serve(settings: Settings, demo: bool) -> Result<(), Fail> {
+    let addr = settings.addr;
+    let admin_email = settings.admin_email.clone();
+    let state = crate::app::build_state(settings).await?;
+    if let Some(first) = auth::ensure_first_admin(&state.db, &admin_email)
+        .await
+        .map_err(|e| Fail {
+            code: 1,
+            message: e.to_string(),
+        })?
+    {
+        println!(
+            "First start: created the admin account {}\n  one-time password: {}\n  (shown once; sign in and change it)",
+            first.account.email, first.one_time_password
+        );
+    }
+    if demo {
+        return Err(Fail::usage("--demo is not available yet"));
+    }
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .map_err(|e| Fail {
+            code: 1,
+            message: format!("cannot listen on {addr}: {e} (set TOCSIN_ADDR or --addr)"),
+        })?;
+    let local = listener.local_addr().map_err(|e| Fail {
+        code: 1,
+        message: e.to_string(),
+    })?;
+    println!("Tocsin listening on http://{local}");
+    tracing::info!(addr = %local, "listening");
+    let shutdown = tokio_util::sync::CancellationToken::new();
+    let signal = shutdown.clone();
+    tokio::spawn(async move {
+        crate::app::shutdown_signal().await;
+        tracing::info!("shutdown signal received; draining");
+        signal.cancel();
+    });
+    crate::app::serve(state, listener, shutdown).await?;
+    println!("Tocsin stopped");
+    Ok(())
+}
+
+async fn import_file(
+    settings: &Settings,
+    file: PathBuf,
+    format: Option<String>,
+) -> Result<(), Fail> {
+    let format = match format.as_deref() {
+        Some("csv") => Format::Csv,
+        Some("jsonl") => Format::Jsonl,
+        _ => Format::from_path(&file).ok_or_else(|| {
+            Fail::usage(format!(
+                "{}: unknown extension; use .csv, .jsonl or .ndjson, or pass --format",
+                file.display()
+            ))
+        })?,
+    };
+    let handle = std::fs::File::open(&file)
+        .map_err(|e| Fail::usage(format!("cannot open {}: {e}", file.display())))?;
+    let size = handle.metadata().map(|m| m.len()).unwrap_or(0);
+    let db = open(settings).await?;
+    let read = Arc::new(AtomicU64::new(0));
+    let bar = progress_bar(size, read.clone());
+    let file_name = file.display().to_string();
+    let result = import_subjects(
+        &db,
+        handle,
+        format,
+        Arc::new(Vec::new()),
+        &Actor::Cli,
+        read,
+        |r| {
+            let line = format!("{file_name}:{}: rejected: {}", r.line, r.reason);
+            match &bar {
+                Some(b) => b.0.println(line),
+                None => println!("{line}"),
+            }
+        },
+    )
+    .await;
+    if let Some(b) = bar {
+        b.finish();
+    }
+    match result {
+        Ok(r) => {
+            println!(
+                "imported {}, updated {}, rejected {}",
+                r.imported, r.updated, r.rejected_count
+            );
+            Ok(())
+        }
+        Err(e @ ImportError::Db(_)) => Err(Fail {
+            code: 1,
+            message: format!("{e}; nothing was imported"),
+        }),
+        Err(e) => Err(Fail::usage(format!(
+            "{file_name}: {e}; nothing was imported"
+        ))),
+    }
+}
+
+struct Progress(indicatif::ProgressBar, tokio::task::JoinHandle<()>);
+
+impl Progress {
+    fn finish(self) {
+        self.1.abort();
+        self.0.finish_and_clear();
+    }
+}
+
+/// A byte-progress bar on a terminal; nothing when stderr is not one.
+fn progress_bar(size: u64, read: Arc<AtomicU64>) -> Option<Progress> {
+    if !std::io::stderr().is_terminal() {
+        return None;
+    }
+    let bar = indicatif::ProgressBar::new(size);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template(
+            "{bar:40} {bytes}/{total_bytes} {bytes_per_sec} eta {eta}",
+        )
+        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    let b = bar.clone();
+    let ticker = tokio::spawn(async move {
+        loop {
+            b.set_position(read.load(Ordering::Relaxed));
+            tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        }
+    });
+    Some(Progress(bar, ticker))
+}

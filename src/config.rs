@@ -1,0 +1,221 @@
+//! Settings from the environment (`TOCSIN_*`). A bad value stops start-up with a message that
+//! names the variable.
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+pub const DEFAULT_DATABASE_URL: &str = "sqlite://tocsin.db?mode=rwc";
+
+#[derive(Debug, thiserror::Error)]
+#[error("{var}: {message}")]
+pub struct ConfigError {
+    pub var: &'static str,
+    pub message: String,
+}
+
+/// Where e-mail goes: an SMTP server, or `.eml` files under the outbox folder.
+#[derive(Clone)]
+pub enum SmtpSettings {
+    Files,
+    Server { url: url::Url },
+}
+
+impl std::fmt::Debug for SmtpSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            SmtpSettings::Files => f.write_str("Files"),
+            // Never print credentials.
+            SmtpSettings::Server { url } => write!(
+                f,
+                "Server({}://{}:{})",
+                url.scheme(),
+                url.host_str().unwrap_or(""),
+                url.port().map(|p| p.to_string()).unwrap_or_default()
+            ),
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub database_url: DatabaseUrl,
+    pub addr: SocketAddr,
+    pub public_url: url::Url,
+    pub smtp: SmtpSettings,
+    pub mail_from: lettre::message::Mailbox,
+    pub outbox_dir: PathBuf,
+    pub log: String,
+    /// E-mail of the first admin account, created on first start.
+    pub admin_email: String,
+    /// Where playbooks (incident kinds, inventory, jurisdiction rules) are read from.
+    pub playbooks_dir: PathBuf,
+    /// Where handlebars templates are read from.
+    pub templates_dir: PathBuf,
+}
+
+/// A database URL; its `Debug` hides any password.
+#[derive(Clone)]
+pub struct DatabaseUrl(String);
+
+impl DatabaseUrl {
+    pub fn parse(s: &str) -> Result<DatabaseUrl, String> {
+        if s.starts_with("sqlite:") {
+            Ok(DatabaseUrl(s.to_owned()))
+        } else if s.starts_with("postgres://") || s.starts_with("postgresql://") {
+            url::Url::parse(s).map_err(|e| format!("not a valid URL ({e})"))?;
+            Ok(DatabaseUrl(s.to_owned()))
+        } else {
+            Err("must start with sqlite:// or postgres://".into())
+        }
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+
+    pub fn is_sqlite(&self) -> bool {
+        self.0.starts_with("sqlite:")
+    }
+}
+
+impl std::fmt::Debug for DatabaseUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match url::Url::parse(&self.0) {
+            Ok(mut u) if u.password().is_some() => {
+                let _ = u.set_password(Some("***"));
+                write!(f, "{u}")
+            }
+            _ => f.write_str(&self.0),
+        }
+    }
+}
+
+impl Settings {
+    /// Reads the process environment.
+    pub fn from_env() -> Result<Settings, ConfigError> {
+        Settings::from_lookup(|k| std::env::var(k).ok())
+    }
+
+    /// Reads settings through `get`, so tests can pass their own environment.
+    pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Settings, ConfigError> {
+        let var = |name: &'static str, default: &str| -> (&'static str, String) {
+            (
+                name,
+                get(name)
+                    .filter(|v| !v.trim().is_empty())
+                    .unwrap_or_else(|| default.into()),
+            )
+        };
+        let fail = |var: &'static str, message: String| ConfigError { var, message };
+
+        let (n, v) = var("TOCSIN_DATABASE_URL", DEFAULT_DATABASE_URL);
+        let database_url = DatabaseUrl::parse(&v).map_err(|m| fail(n, m))?;
+
+        let (n, v) = var("TOCSIN_ADDR", "127.0.0.1:8080");
+        let addr = v
+            .parse::<SocketAddr>()
+            .map_err(|_| fail(n, format!("'{v}' is not an address such as 127.0.0.1:8080")))?;
+
+        let (n, v) = var("TOCSIN_PUBLIC_URL", &format!("http://{addr}"));
+        let public_url = url::Url::parse(&v)
+            .ok()
+            .filter(|u| matches!(u.scheme(), "http" | "https"))
+            .ok_or_else(|| fail(n, format!("'{v}' is not an http(s) URL")))?;
+
+        let smtp = match get("TOCSIN_SMTP_URL").filter(|v| !v.trim().is_empty()) {
+            None => SmtpSettings::Files,
+            Some(v) => {
+                let url = url::Url::parse(&v)
+                    .ok()
+                    .filter(|u| matches!(u.scheme(), "smtp" | "smtps") && u.host_str().is_some())
+                    .ok_or_else(|| {
+                        fail(
+                            "TOCSIN_SMTP_URL",
+                            "is not smtp://host:port, smtps://host:port or smtp://host:port?tls=required"
+                                .into(),
+                        )
+                    })?;
+                SmtpSettings::Server { url }
+            }
+        };
+
+        let (n, v) = var("TOCSIN_MAIL_FROM", "security@localhost");
+        let mail_from = v
+            .parse::<lettre::message::Mailbox>()
+            .map_err(|e| fail(n, format!("'{v}' is not a mailbox ({e})")))?;
+
+        let (_, v) = var("TOCSIN_OUTBOX_DIR", "./outbox");
+        let outbox_dir = PathBuf::from(v);
+
+        let (n, log) = var("TOCSIN_LOG", "info");
+        tracing_subscriber::EnvFilter::try_new(&log)
+            .map_err(|e| fail(n, format!("'{log}' is not a tracing filter ({e})")))?;
+
+        let (n, admin_email) = var("TOCSIN_ADMIN_EMAIL", "admin@localhost");
+        if !admin_email.contains('@') {
+            return Err(fail(n, format!("'{admin_email}' is not an e-mail address")));
+        }
+
+        let (_, v) = var("TOCSIN_PLAYBOOKS_DIR", "playbooks");
+        let playbooks_dir = PathBuf::from(v);
+        let (_, v) = var("TOCSIN_TEMPLATES_DIR", "templates");
+        let templates_dir = PathBuf::from(v);
+
+        Ok(Settings {
+            database_url,
+            addr,
+            public_url,
+            smtp,
+            mail_from,
+            outbox_dir,
+            log,
+            admin_email,
+            playbooks_dir,
+            templates_dir,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn with(pairs: &[(&str, &str)]) -> Result<Settings, ConfigError> {
+        let env: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        Settings::from_lookup(|k| env.get(k).cloned())
+    }
+
+    #[test]
+    fn defaults_are_the_embedded_sqlite_and_files() {
+        let s = with(&[]).unwrap();
+        assert_eq!(s.database_url.expose(), DEFAULT_DATABASE_URL);
+        assert_eq!(s.addr.to_string(), "127.0.0.1:8080");
+        assert_eq!(s.public_url.as_str(), "http://127.0.0.1:8080/");
+        assert!(matches!(s.smtp, SmtpSettings::Files));
+    }
+
+    #[test]
+    fn a_bad_value_names_its_variable() {
+        for (k, v) in [
+            ("TOCSIN_DATABASE_URL", "mysql://x"),
+            ("TOCSIN_ADDR", "localhost"),
+            ("TOCSIN_PUBLIC_URL", "ftp://x"),
+            ("TOCSIN_SMTP_URL", "http://mail"),
+            ("TOCSIN_MAIL_FROM", "not a mailbox"),
+            ("TOCSIN_LOG", "[[["),
+        ] {
+            let err = with(&[(k, v)]).unwrap_err();
+            assert_eq!(err.var, k);
+            assert!(err.to_string().starts_with(k), "{err}");
+        }
+    }
+
+    #[test]
+    fn database_password_is_not_printed() {
+        let u = DatabaseUrl::parse("postgres://tocsin:s3cret@db/tocsin").unwrap();
+        assert!(!format!("{u:?}").contains("s3cret"));
+    }
+}

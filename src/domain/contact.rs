@@ -1,0 +1,225 @@
+//! Contact points and personal attributes of a subject.
+use super::{redacted_debug, Country, Invalid};
+use chrono::NaiveDate;
+use std::str::FromStr;
+
+/// An e-mail address (RFC 5322 addr-spec as the `email_address` crate checks it).
+/// The domain is lower-cased; the local part is kept as given.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Email(String);
+redacted_debug!(Email);
+
+impl Email {
+    pub fn parse(input: &str) -> Result<Email, Invalid> {
+        let s = input.trim();
+        if s.len() > 254 {
+            return Err(Invalid::new("is longer than 254 characters"));
+        }
+        let parsed = email_address::EmailAddress::parse_with_options(
+            s,
+            email_address::Options::default().without_display_text(),
+        )
+        .map_err(|e| Invalid(format!("is not a valid e-mail address ({e})")))?;
+        let domain = parsed.domain();
+        if !domain.contains('.') || domain.starts_with('[') {
+            return Err(Invalid::new(
+                "is not a valid e-mail address (the domain needs a dot)",
+            ));
+        }
+        Ok(Email(format!(
+            "{}@{}",
+            parsed.local_part(),
+            domain.to_ascii_lowercase()
+        )))
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+/// A phone number in E.164 (`+14155550100`), validated against libphonenumber's metadata.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Phone(String);
+redacted_debug!(Phone);
+
+impl Phone {
+    /// Parses international (`+…`) numbers anywhere, and national numbers when the subject's
+    /// country is known.
+    pub fn parse(input: &str, country: Option<&Country>) -> Result<Phone, Invalid> {
+        let s = input.trim();
+        if s.len() > 40 {
+            return Err(Invalid::new("is longer than 40 characters"));
+        }
+        let region = if s.starts_with('+') || s.starts_with("00") {
+            None
+        } else {
+            match country.and_then(|c| phonenumber::country::Id::from_str(c.as_str()).ok()) {
+                Some(id) => Some(id),
+                None => {
+                    return Err(Invalid::new(
+                        "has no country code: write it as +<country code><number>, or give the subject a country",
+                    ))
+                }
+            }
+        };
+        let number = phonenumber::parse(region, s)
+            .map_err(|e| Invalid(format!("is not a phone number ({e})")))?;
+        if !phonenumber::is_valid(&number) {
+            return Err(Invalid::new("is not a valid phone number for its country"));
+        }
+        Ok(Phone(
+            number.format().mode(phonenumber::Mode::E164).to_string(),
+        ))
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+/// A person's name as they gave it: trimmed, at most 200 characters, no control characters.
+#[derive(Clone, PartialEq, Eq)]
+pub struct PersonName(String);
+redacted_debug!(PersonName);
+
+impl PersonName {
+    pub fn parse(input: &str) -> Result<PersonName, Invalid> {
+        let s = input.trim();
+        if s.is_empty() {
+            return Err(Invalid::new("is empty"));
+        }
+        if s.chars().count() > 200 {
+            return Err(Invalid::new("is longer than 200 characters"));
+        }
+        if s.chars().any(char::is_control) {
+            return Err(Invalid::new("contains control characters"));
+        }
+        Ok(PersonName(s.to_owned()))
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+/// A date of birth, `YYYY-MM-DD`, not in the future and not before 1900.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub struct BirthDate(NaiveDate);
+redacted_debug!(BirthDate);
+
+impl BirthDate {
+    pub fn parse(input: &str) -> Result<BirthDate, Invalid> {
+        let d = NaiveDate::parse_from_str(input.trim(), "%Y-%m-%d")
+            .map_err(|_| Invalid::new("is not a date in the form YYYY-MM-DD"))?;
+        let today = chrono::Utc::now().date_naive();
+        if d > today || d < NaiveDate::from_ymd_opt(1900, 1, 1).unwrap_or(d) {
+            return Err(Invalid::new("is out of range (1900-01-01 up to today)"));
+        }
+        Ok(BirthDate(d))
+    }
+
+    pub fn expose(&self) -> String {
+        self.0.format("%Y-%m-%d").to_string()
+    }
+}
+
+/// The push service a device token belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PushPlatform {
+    Fcm,
+    Apns,
+    WebPush,
+}
+
+impl PushPlatform {
+    pub fn parse(input: &str) -> Result<PushPlatform, Invalid> {
+        match input.trim().to_ascii_lowercase().as_str() {
+            "fcm" => Ok(PushPlatform::Fcm),
+            "apns" => Ok(PushPlatform::Apns),
+            "webpush" => Ok(PushPlatform::WebPush),
+            other => Err(Invalid(format!(
+                "'{other}' is not one of fcm, apns, webpush"
+            ))),
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PushPlatform::Fcm => "fcm",
+            PushPlatform::Apns => "apns",
+            PushPlatform::WebPush => "webpush",
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn email_lowercases_domain_and_rejects_garbage() {
+        let e = Email::parse(" Jane.Doe@Example.COM ").unwrap();
+        assert_eq!(e.expose(), "Jane.Doe@example.com");
+        assert!(Email::parse("not-an-address").is_err());
+        assert!(Email::parse("a@localhost").is_err());
+        assert!(Email::parse("Jane <jane@example.com>").is_err());
+    }
+
+    #[test]
+    fn debug_of_personal_data_is_redacted() {
+        let e = Email::parse("jane@example.com").unwrap();
+        assert_eq!(format!("{e:?}"), "Email(<redacted>)");
+        let p = Phone::parse("+14155552671", None).unwrap();
+        assert!(!format!("{p:?}").contains("415"));
+    }
+
+    #[test]
+    fn phone_normalises_to_e164() {
+        let us = Country::parse("US").unwrap();
+        assert_eq!(
+            Phone::parse("(415) 555-2671", Some(&us)).unwrap().expose(),
+            "+14155552671"
+        );
+        assert_eq!(
+            Phone::parse("+44 7911 123456", None).unwrap().expose(),
+            "+447911123456"
+        );
+        let de = Country::parse("de").unwrap();
+        assert_eq!(
+            Phone::parse("0151 23456789", Some(&de)).unwrap().expose(),
+            "+4915123456789"
+        );
+    }
+
+    #[test]
+    fn phone_without_country_or_invalid_is_refused() {
+        assert!(Phone::parse("4155552671", None)
+            .unwrap_err()
+            .0
+            .contains("country code"));
+        assert!(Phone::parse("+1 123", None).is_err());
+        assert!(Phone::parse("hello", None).is_err());
+    }
+
+    #[test]
+    fn names_and_dates() {
+        assert_eq!(
+            PersonName::parse("  山田 太郎 ").unwrap().expose(),
+            "山田 太郎"
+        );
+        assert!(PersonName::parse("a\u{0}b").is_err());
+        assert!(PersonName::parse("   ").is_err());
+        assert_eq!(
+            BirthDate::parse("1980-02-29").unwrap().expose(),
+            "1980-02-29"
+        );
+        assert!(BirthDate::parse("1981-02-29").is_err());
+        assert!(BirthDate::parse("2999-01-01").is_err());
+        assert_eq!(
+            PushPlatform::parse("WebPush").unwrap(),
+            PushPlatform::WebPush
+        );
+        assert!(PushPlatform::parse("sms").is_err());
+    }
+}

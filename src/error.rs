@@ -1,0 +1,144 @@
+//! Errors that reach HTTP.
+//!
+//! Policy: `anyhow` with `.context()` in the CLI, the dispatcher and exporters; a concrete error
+//! where one kind can occur (`domain::Invalid`, `config::ConfigError`); `AppError` for anything
+//! that reaches a client. Internal errors are logged once, here, and never shown.
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde_json::{json, Value};
+
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    /// 400: the request is malformed.
+    #[error("{message}")]
+    BadRequest {
+        code: &'static str,
+        message: String,
+        details: Value,
+    },
+    /// 422: fields failed validation; `details` maps field name to reason.
+    #[error("validation failed")]
+    Validation(Vec<(String, String)>),
+    /// 401: no valid credentials.
+    #[error("authentication required")]
+    Unauthorized,
+    /// 403: the account's role may not do this.
+    #[error("{0}")]
+    Forbidden(String),
+    /// 404
+    #[error("{0} not found")]
+    NotFound(String),
+    /// 409: the request conflicts with the current state.
+    #[error("{message}")]
+    Conflict { code: &'static str, message: String },
+    /// 413
+    #[error("{0}")]
+    TooLarge(String),
+    /// 415
+    #[error("{0}")]
+    UnsupportedMediaType(String),
+    /// 500: logged, never shown.
+    #[error(transparent)]
+    Internal(#[from] anyhow::Error),
+}
+
+pub type AppResult<T> = Result<T, AppError>;
+
+impl AppError {
+    pub fn bad_request(code: &'static str, message: impl Into<String>) -> Self {
+        AppError::BadRequest {
+            code,
+            message: message.into(),
+            details: Value::Null,
+        }
+    }
+
+    pub fn conflict(code: &'static str, message: impl Into<String>) -> Self {
+        AppError::Conflict {
+            code,
+            message: message.into(),
+        }
+    }
+
+    pub fn field(field: impl Into<String>, reason: impl Into<String>) -> Self {
+        AppError::Validation(vec![(field.into(), reason.into())])
+    }
+}
+
+impl From<sea_orm::DbErr> for AppError {
+    fn from(e: sea_orm::DbErr) -> Self {
+        AppError::Internal(anyhow::Error::new(e))
+    }
+}
+
+impl From<sea_orm::TransactionError<AppError>> for AppError {
+    fn from(e: sea_orm::TransactionError<AppError>) -> Self {
+        match e {
+            sea_orm::TransactionError::Connection(db) => db.into(),
+            sea_orm::TransactionError::Transaction(app) => app,
+        }
+    }
+}
+
+impl IntoResponse for AppError {
+    fn into_response(self) -> Response {
+        let (status, code, message, details) = match self {
+            AppError::BadRequest {
+                code,
+                message,
+                details,
+            } => (StatusCode::BAD_REQUEST, code, message, details),
+            AppError::Validation(fields) => {
+                let names: Vec<&str> = fields.iter().map(|(f, _)| f.as_str()).collect();
+                let message = format!("invalid fields: {}", names.join(", "));
+                let details: serde_json::Map<String, Value> = fields
+                    .into_iter()
+                    .map(|(f, r)| (f, Value::String(r)))
+                    .collect();
+                (
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "validation",
+                    message,
+                    Value::Object(details),
+                )
+            }
+            AppError::Unauthorized => (
+                StatusCode::UNAUTHORIZED,
+                "unauthorized",
+                "send a valid API token as 'Authorization: Bearer <token>'".into(),
+                Value::Null,
+            ),
+            AppError::Forbidden(m) => (StatusCode::FORBIDDEN, "forbidden", m, Value::Null),
+            AppError::NotFound(what) => (
+                StatusCode::NOT_FOUND,
+                "not_found",
+                format!("{what} not found"),
+                Value::Null,
+            ),
+            AppError::Conflict { code, message } => {
+                (StatusCode::CONFLICT, code, message, Value::Null)
+            }
+            AppError::TooLarge(m) => (StatusCode::PAYLOAD_TOO_LARGE, "too_large", m, Value::Null),
+            AppError::UnsupportedMediaType(m) => (
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported_media_type",
+                m,
+                Value::Null,
+            ),
+            AppError::Internal(e) => {
+                tracing::error!(error = format!("{e:#}"), "internal error");
+                (
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "internal",
+                    "internal error; the server log has the details".into(),
+                    Value::Null,
+                )
+            }
+        };
+        let mut body = json!({ "error": { "code": code, "message": message } });
+        if !details.is_null() {
+            body["error"]["details"] = details;
+        }
+        (status, axum::Json(body)).into_response()
+    }
+}

@@ -1,0 +1,310 @@
+//! Subjects import: CSV or JSONL, streamed in batches, validated at the boundary, upserted by
+//! `external_id`.
+//!
+//! A reader thread parses and validates; the async writer upserts batches inside one
+//! transaction, so a fatal error (not CSV/JSONL, no `external_id` column, an over-large line)
+//! anywhere in the file rolls everything back and changes nothing. Rejected lines are reported
+//! with their line numbers and skipped. Memory stays bounded: at most a few batches are in
+//! flight, and at most `MAX_REPORTED` rejections are kept for the response.
+use super::read::{read_all, Item};
+use super::validate::{validate, Col, SubjectRow};
+use crate::audit::{self, Actor, Target};
+use crate::db::stmt;
+use chrono::{DateTime, Utc};
+use sea_orm::{ConnectionTrait, DatabaseConnection, TransactionTrait, Value as DbValue};
+use serde::Serialize;
+use serde_json::json;
+use std::collections::{HashMap, HashSet};
+use std::io::Read;
+use std::sync::atomic::AtomicU64;
+use std::sync::Arc;
+
+/// The longest physical line accepted (bytes).
+pub const MAX_LINE_BYTES: usize = 64 * 1024;
+/// Rows per upsert statement.
+const BATCH: usize = 1000;
+/// Rejections kept in the report; the count goes on past it.
+const MAX_REPORTED: usize = 10_000;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Csv,
+    Jsonl,
+}
+
+impl Format {
+    /// From a file name: `.csv`, `.jsonl` / `.ndjson`.
+    pub fn from_path(path: &std::path::Path) -> Option<Format> {
+        match path.extension()?.to_str()?.to_ascii_lowercase().as_str() {
+            "csv" => Some(Format::Csv),
+            "jsonl" | "ndjson" => Some(Format::Jsonl),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct Rejected {
+    pub line: u64,
+    pub reason: String,
+}
+
+#[derive(Debug, Default, Serialize)]
+pub struct ImportReport {
+    pub imported: u64,
+    pub updated: u64,
+    pub rejected: Vec<Rejected>,
+    pub rejected_count: u64,
+    /// True when more lines were rejected than `rejected` lists.
+    pub rejected_truncated: bool,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ImportError {
+    #[error("{0}")]
+    NotTabular(String),
+    #[error("the header has no 'external_id' column: every subject needs one (it is the key re-imports update)")]
+    MissingExternalId,
+    #[error("line {line} is longer than {MAX_LINE_BYTES} bytes: is this the right file?")]
+    LineTooLong { line: u64 },
+    #[error("reading the input failed: {0}")]
+    Io(String),
+    #[error("database error: {0}")]
+    Db(#[from] sea_orm::DbErr),
+}
+
+impl ImportError {
+    pub fn code(&self) -> &'static str {
+        match self {
+            ImportError::NotTabular(_) => "not_tabular",
+            ImportError::MissingExternalId => "missing_external_id",
+            ImportError::LineTooLong { .. } => "line_too_long",
+            ImportError::Io(_) => "read_failed",
+            ImportError::Db(_) => "internal",
+        }
+    }
+
+    /// Whether the input is to blame (exit code 2, HTTP 4xx).
+    pub fn is_bad_input(&self) -> bool {
+        !matches!(self, ImportError::Db(_))
+    }
+}
+
+enum Msg {
+    Batch(Vec<SubjectRow>),
+    Rejected(Rejected),
+    Failed(ImportError),
+}
+
+/// Imports subjects from `input`. `on_reject` sees every rejected line as it is found;
+/// `bytes_read` counts input bytes for a progress display.
+pub async fn import_subjects<R: Read + Send + 'static>(
+    db: &DatabaseConnection,
+    input: R,
+    format: Format,
+    categories: Arc<Vec<String>>,
+    actor: &Actor,
+    bytes_read: Arc<AtomicU64>,
+    mut on_reject: impl FnMut(&Rejected) + Send,
+) -> Result<ImportReport, ImportError> {
+    let (tx, mut rx) = tokio::sync::mpsc::channel::<Msg>(4);
+    let reader = tokio::task::spawn_blocking(move || {
+        let mut batch = Vec::with_capacity(BATCH);
+        let result = read_all(input, format, bytes_read, |item| {
+            let msg = match item {
+                Item::Unreadable { line, reason } => Msg::Rejected(Rejected { line, reason }),
+                Item::Record(raw) => {
+                    let line = raw.line;
+                    match validate(raw, &categories) {
+                        Ok(row) => {
+                            batch.push(row);
+                            if batch.len() < BATCH {
+                                return true;
+                            }
+                            Msg::Batch(std::mem::replace(&mut batch, Vec::with_capacity(BATCH)))
+                        }
+                        Err(reason) => Msg::Rejected(Rejected { line, reason }),
+                    }
+                }
+            };
+            tx.blocking_send(msg).is_ok()
+        });
+        let last = match result {
+            Ok(()) => Msg::Batch(batch),
+            Err(e) => Msg::Failed(e),
+        };
+        let _ = tx.blocking_send(last);
+    });
+
+    let mut report = ImportReport::default();
+    let txn = db.begin().await?;
+    let started = audit::now();
+    let outcome: Result<(), ImportError> = async {
+        while let Some(msg) = rx.recv().await {
+            match msg {
+                Msg::Batch(rows) if rows.is_empty() => {}
+                Msg::Batch(rows) => upsert_batch(&txn, rows, started, &mut report).await?,
+                Msg::Rejected(r) => {
+                    on_reject(&r);
+                    report.rejected_count += 1;
+                    if report.rejected.len() < MAX_REPORTED {
+                        report.rejected.push(r);
+                    } else {
+                        report.rejected_truncated = true;
+                    }
+                }
+                Msg::Failed(e) => return Err(e),
+            }
+        }
+        Ok(())
+    }
+    .await;
+    drop(rx);
+    let _ = reader.await;
+    match outcome {
+        Ok(()) => {
+            audit::record(
+                &txn,
+                actor,
+                "subjects.import",
+                Target::new("subjects", "import"),
+                json!({
+                    "format": format!("{format:?}").to_lowercase(),
+                    "imported": report.imported,
+                    "updated": report.updated,
+                    "rejected": report.rejected_count,
+                }),
+            )
+            .await?;
+            txn.commit().await?;
+            Ok(report)
+        }
+        Err(e) => {
+            txn.rollback().await?;
+            Err(e)
+        }
+    }
+}
+
+async fn upsert_batch(
+    db: &impl ConnectionTrait,
+    rows: Vec<SubjectRow>,
+    now: DateTime<Utc>,
+    report: &mut ImportReport,
+) -> Result<(), sea_orm::DbErr> {
+    // Within a batch the last occurrence of an external_id wins; earlier ones count as updates.
+    let mut last: HashMap<&str, usize> = HashMap::with_capacity(rows.len());
+    for (i, r) in rows.iter().enumerate() {
+        if last.insert(r.external_id.as_str(), i).is_some() {
+            report.updated += 1;
+        }
+    }
+    let keep: Vec<usize> = {
+        let mut v: Vec<usize> = last.values().copied().collect();
+        v.sort_unstable();
+        v
+    };
+    drop(last);
+
+    let backend = db.get_database_backend();
+    let ids: Vec<DbValue> = keep
+        .iter()
+        .map(|&i| rows[i].external_id.clone().into())
+        .collect();
+    let placeholders = vec!["?"; ids.len()].join(",");
+    let existing: HashSet<String> = db
+        .query_all(stmt(
+            backend,
+            &format!("SELECT external_id FROM subjects WHERE external_id IN ({placeholders})"),
+            ids,
+        ))
+        .await?
+        .into_iter()
+        .filter_map(|r| r.try_get::<String>("", "external_id").ok())
+        .collect();
+    report.updated += existing.len() as u64;
+    report.imported += (keep.len() - existing.len()) as u64;
+
+    // One statement per set of present columns (CSV files have one; JSONL usually one).
+    let mut groups: Vec<(u16, Vec<usize>)> = Vec::new();
+    for &i in &keep {
+        match groups.iter_mut().find(|(m, _)| *m == rows[i].present) {
+            Some((_, g)) => g.push(i),
+            None => groups.push((rows[i].present, vec![i])),
+        }
+    }
+    let mut device_owners: HashMap<String, i64> = HashMap::new();
+    let wants_devices = keep.iter().any(|&i| rows[i].device.is_some());
+    for (mask, members) in groups {
+        let updates: Vec<String> = Col::ALL
+            .iter()
+            .filter(|c| mask & c.bit() != 0)
+            .map(|c| format!("{0} = excluded.{0}", c.sql()))
+            .chain(std::iter::once(
+                "updated_at = excluded.updated_at".to_string(),
+            ))
+            .collect();
+        let row_sql = format!("({})", vec!["?"; 12].join(","));
+        let mut sql = String::from(
+            "INSERT INTO subjects (external_id, name, email, phone, locale, country, region, \
+             birth_date, attributes, data_categories, created_at, updated_at) VALUES ",
+        );
+        sql.push_str(&vec![row_sql.as_str(); members.len()].join(","));
+        sql.push_str(" ON CONFLICT (external_id) DO UPDATE SET ");
+        sql.push_str(&updates.join(", "));
+        if wants_devices {
+            sql.push_str(" RETURNING id, external_id");
+        }
+        let mut values: Vec<DbValue> = Vec::with_capacity(members.len() * 12);
+        for &i in &members {
+            let r = &rows[i];
+            values.push(r.external_id.clone().into());
+            for c in Col::ALL {
+                let v = r.values[c as usize].clone();
+                let v = match c {
+                    Col::Attributes => Some(v.unwrap_or_else(|| "{}".into())),
+                    Col::DataCategories => Some(v.unwrap_or_else(|| "[]".into())),
+                    _ => v,
+                };
+                values.push(v.into());
+            }
+            values.push(now.into());
+            values.push(now.into());
+        }
+        let s = stmt(backend, &sql, values);
+        if wants_devices {
+            for row in db.query_all(s).await? {
+                let id: i64 = row.try_get("", "id")?;
+                let ext: String = row.try_get("", "external_id")?;
+                device_owners.insert(ext, id);
+            }
+        } else {
+            db.execute(s).await?;
+        }
+    }
+
+    let devices: Vec<(i64, &str, &str)> = keep
+        .iter()
+        .filter_map(|&i| {
+            let r = &rows[i];
+            let (p, t) = r.device.as_ref()?;
+            Some((*device_owners.get(&r.external_id)?, p.as_str(), t.as_str()))
+        })
+        .collect();
+    if !devices.is_empty() {
+        let mut sql = String::from(
+            "INSERT INTO subject_devices (subject_id, platform, token, created_at) VALUES ",
+        );
+        sql.push_str(&vec!["(?,?,?,?)"; devices.len()].join(","));
+        sql.push_str(" ON CONFLICT (subject_id, platform, token) DO NOTHING");
+        let mut values: Vec<DbValue> = Vec::with_capacity(devices.len() * 4);
+        for (id, p, t) in devices {
+            values.push(id.into());
+            values.push(p.into());
+            values.push(t.into());
+            values.push(now.into());
+        }
+        db.execute(stmt(backend, &sql, values)).await?;
+    }
+    Ok(())
+}

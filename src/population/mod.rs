@@ -1,0 +1,9 @@
+//! The subjects registry (import, lookup) and, later, the selector that finds the affected
+//! subset of an incident.
+mod import;
+mod read;
+mod routes;
+mod validate;
+
+pub use import::{import_subjects, Format, ImportError, ImportReport, Rejected, MAX_LINE_BYTES};
+pub use routes::routes;

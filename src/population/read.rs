@@ -1,0 +1,334 @@
+//! Reading CSV and JSONL into raw records, on a blocking thread, with a cap on line length.
+use super::import::{Format, ImportError, MAX_LINE_BYTES};
+use super::validate::{RawRecord, KNOWN};
+use serde_json::{Map, Value};
+use std::io::{BufRead, BufReader, Read};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
+/// What the reader hands on: a record, a line that could not even be read as a record, or a
+/// fatal error (after which nothing more comes).
+pub enum Item {
+    Record(RawRecord),
+    Unreadable { line: u64, reason: String },
+}
+
+/// Counts bytes (for progress) and refuses a physical line longer than the limit.
+pub struct Guard<R> {
+    inner: R,
+    line_len: usize,
+    line: u64,
+    pub read: Arc<AtomicU64>,
+}
+
+impl<R: Read> Guard<R> {
+    pub fn new(inner: R, read: Arc<AtomicU64>) -> Self {
+        Guard {
+            inner,
+            line_len: 0,
+            line: 1,
+            read,
+        }
+    }
+}
+
+pub const TOO_LONG: &str = "tocsin:line-too-long";
+
+impl<R: Read> Read for Guard<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        for &b in &buf[..n] {
+            if b == b'\n' {
+                self.line += 1;
+                self.line_len = 0;
+            } else {
+                self.line_len += 1;
+                if self.line_len > MAX_LINE_BYTES {
+                    return Err(std::io::Error::other(format!("{TOO_LONG}:{}", self.line)));
+                }
+            }
+        }
+        self.read.fetch_add(n as u64, Ordering::Relaxed);
+        Ok(n)
+    }
+}
+
+fn io_error(e: std::io::Error) -> ImportError {
+    let msg = e.to_string();
+    match msg.strip_prefix(TOO_LONG).and_then(|r| r.strip_prefix(':')) {
+        Some(line) => ImportError::LineTooLong {
+            line: line.parse().unwrap_or(0),
+        },
+        None => ImportError::Io(msg),
+    }
+}
+
+/// Refuses input that is plainly not text: NUL bytes, or bytes that are not UTF-8 at the start.
+fn sniff(head: &[u8], format: Format) -> Result<(), ImportError> {
+    let what = match format {
+        Format::Csv => "CSV",
+        Format::Jsonl => "JSONL",
+    };
+    let text_ok = match std::str::from_utf8(head) {
+        Ok(_) => true,
+        // A multi-byte character cut at the end of the sniffed block is fine.
+        Err(e) => e.error_len().is_none(),
+    };
+    if head.contains(&0) || !text_ok {
+        return Err(ImportError::NotTabular(format!(
+            "the file is not {what}: it is not UTF-8 text (is it a spreadsheet or an archive? export it as {what})"
+        )));
+    }
+    Ok(())
+}
+
+/// Reads `input` and calls `emit` for each item. Returns on a fatal error or at the end.
+pub fn read_all<R: Read>(
+    input: R,
+    format: Format,
+    read: Arc<AtomicU64>,
+    mut emit: impl FnMut(Item) -> bool,
+) -> Result<(), ImportError> {
+    let mut reader = BufReader::with_capacity(256 * 1024, Guard::new(input, read));
+    let head = reader.fill_buf().map_err(io_error)?;
+    let head = &head[..head.len().min(8192)];
+    sniff(head, format)?;
+    let head = head.strip_prefix(b"\xEF\xBB\xBF").map(|_| 3).unwrap_or(0);
+    reader.consume(head);
+    match format {
+        Format::Csv => read_csv(reader, emit),
+        Format::Jsonl => read_jsonl(reader, &mut emit),
+    }
+}
+
+fn read_csv<R: Read>(input: R, mut emit: impl FnMut(Item) -> bool) -> Result<(), ImportError> {
+    let mut csv = csv::ReaderBuilder::new()
+        .flexible(true)
+        .has_headers(true)
+        .from_reader(input);
+    let header = csv.byte_headers().map_err(csv_fatal)?.clone();
+    if header.is_empty() || header.iter().all(|h| h.is_empty()) {
+        return Err(ImportError::NotTabular(
+            "the file is empty: it has no header row".into(),
+        ));
+    }
+    let mut columns: Vec<Column> = Vec::with_capacity(header.len());
+    for (i, h) in header.iter().enumerate() {
+        let name = std::str::from_utf8(h)
+            .map_err(|_| ImportError::NotTabular("the header row is not UTF-8 text".into()))?
+            .trim();
+        if name.is_empty() {
+            return Err(ImportError::NotTabular(format!(
+                "column {} of the header has no name",
+                i + 1
+            )));
+        }
+        let lower = name.to_ascii_lowercase();
+        let col = match KNOWN.iter().find(|k| **k == lower) {
+            Some(k) => Column::Known(k),
+            None => Column::Attribute(name.to_owned()),
+        };
+        if columns.iter().any(|c| c.name() == col.name()) {
+            return Err(ImportError::NotTabular(format!(
+                "column '{name}' appears twice in the header"
+            )));
+        }
+        columns.push(col);
+    }
+    if !columns
+        .iter()
+        .any(|c| matches!(c, Column::Known("external_id")))
+    {
+        return Err(ImportError::MissingExternalId);
+    }
+    let has_attributes = columns.iter().any(|c| matches!(c, Column::Attribute(_)));
+    let mut rec = csv::ByteRecord::new();
+    loop {
+        match csv.read_byte_record(&mut rec) {
+            Ok(false) => return Ok(()),
+            Ok(true) => {}
+            Err(e) => match e.kind() {
+                csv::ErrorKind::Io(_) => {
+                    let csv::ErrorKind::Io(io) = e.into_kind() else {
+                        unreachable!()
+                    };
+                    return Err(io_error(io));
+                }
+                _ => {
+                    let line = e.position().map(|p| p.line()).unwrap_or(0);
+                    if !emit(Item::Unreadable {
+                        line,
+                        reason: format!("not valid CSV: {e}"),
+                    }) {
+                        return Ok(());
+                    }
+                    continue;
+                }
+            },
+        }
+        let line = rec.position().map(|p| p.line()).unwrap_or(0);
+        if rec.len() == 1 && rec.get(0).is_some_and(|f| f.is_empty()) {
+            continue; // blank line
+        }
+        if rec.len() != columns.len() {
+            let item = Item::Unreadable {
+                line,
+                reason: format!("has {} fields; the header has {}", rec.len(), columns.len()),
+            };
+            if !emit(item) {
+                return Ok(());
+            }
+            continue;
+        }
+        let mut raw = RawRecord {
+            line,
+            ..Default::default()
+        };
+        let mut attrs = has_attributes.then(Map::new);
+        let mut bad_utf8 = false;
+        for (col, field) in columns.iter().zip(rec.iter()) {
+            let Ok(text) = std::str::from_utf8(field) else {
+                bad_utf8 = true;
+                break;
+            };
+            match col {
+                Column::Known(k) => raw.known.push((k, Some(text.to_owned()))),
+                Column::Attribute(name) => {
+                    if let Some(a) = attrs.as_mut() {
+                        let t = text.trim();
+                        if !t.is_empty() {
+                            a.insert(name.clone(), Value::String(t.to_owned()));
+                        }
+                    }
+                }
+            }
+        }
+        raw.attributes = attrs;
+        let item = if bad_utf8 {
+            Item::Unreadable {
+                line,
+                reason: "is not valid UTF-8 text".into(),
+            }
+        } else {
+            Item::Record(raw)
+        };
+        if !emit(item) {
+            return Ok(());
+        }
+    }
+}
+
+fn csv_fatal(e: csv::Error) -> ImportError {
+    match e.into_kind() {
+        csv::ErrorKind::Io(io) => io_error(io),
+        other => ImportError::NotTabular(format!("the header row is not valid CSV: {other:?}")),
+    }
+}
+
+enum Column {
+    Known(&'static str),
+    Attribute(String),
+}
+
+impl Column {
+    fn name(&self) -> &str {
+        match self {
+            Column::Known(k) => k,
+            Column::Attribute(a) => a,
+        }
+    }
+}
+
+fn read_jsonl<R: BufRead>(
+    mut input: R,
+    emit: &mut impl FnMut(Item) -> bool,
+) -> Result<(), ImportError> {
+    let mut buf = Vec::with_capacity(4096);
+    let mut line = 0u64;
+    let mut seen_object = false;
+    loop {
+        buf.clear();
+        let n = input.read_until(b'\n', &mut buf).map_err(io_error)?;
+        if n == 0 {
+            return Ok(());
+        }
+        line += 1;
+        let text = match std::str::from_utf8(&buf) {
+            Ok(t) => t.trim(),
+            Err(_) => {
+                if !emit(Item::Unreadable {
+                    line,
+                    reason: "is not valid UTF-8 text".into(),
+                }) {
+                    return Ok(());
+                }
+                continue;
+            }
+        };
+        if text.is_empty() {
+            continue;
+        }
+        let obj = match serde_json::from_str::<Value>(text) {
+            Ok(Value::Object(o)) => o,
+            other => {
+                if !seen_object {
+                    return Err(ImportError::NotTabular(format!(
+                        "the file is not JSONL: line {line} is not a JSON object (one object per line is expected)"
+                    )));
+                }
+                let reason = match other {
+                    Ok(_) => "is not a JSON object".to_string(),
+                    Err(e) => format!("is not valid JSON ({e})"),
+                };
+                if !emit(Item::Unreadable { line, reason }) {
+                    return Ok(());
+                }
+                continue;
+            }
+        };
+        seen_object = true;
+        let item = match record_from_object(line, obj) {
+            Ok(raw) => Item::Record(raw),
+            Err(reason) => Item::Unreadable { line, reason },
+        };
+        if !emit(item) {
+            return Ok(());
+        }
+    }
+}
+
+fn record_from_object(line: u64, obj: Map<String, Value>) -> Result<RawRecord, String> {
+    let mut raw = RawRecord {
+        line,
+        ..Default::default()
+    };
+    let mut attrs = Map::new();
+    for (key, value) in obj {
+        let Some(known) = KNOWN.iter().find(|k| **k == key) else {
+            attrs.insert(key, value);
+            continue;
+        };
+        let text = match value {
+            Value::Null => None,
+            Value::String(s) => Some(s),
+            Value::Number(n) if *known == "external_id" || *known == "phone" => Some(n.to_string()),
+            Value::Array(items) if *known == "data_categories" => {
+                let list = items
+                    .into_iter()
+                    .map(|v| match v {
+                        Value::String(s) => Ok(s),
+                        _ => Err("data_categories: must be a list of strings".to_string()),
+                    })
+                    .collect::<Result<Vec<_>, _>>()?;
+                raw.category_list = Some(list);
+                continue;
+            }
+            _ => return Err(format!("{known}: must be a string")),
+        };
+        raw.known.push((known, text));
+    }
+    if !attrs.is_empty() {
+        raw.attributes = Some(attrs);
+    }
+    Ok(raw)
+}

@@ -1,0 +1,337 @@
+//! One raw record (CSV row or JSONL object) → one validated subject row, or the reasons why not.
+use crate::domain::{
+    BirthDate, Country, DataCategory, Email, Invalid, Locale, PersonName, Phone, PushPlatform,
+    Region,
+};
+use serde_json::{Map, Value};
+
+/// The columns a subject row can set; a bit each in `SubjectRow::present`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Col {
+    Name = 0,
+    Email,
+    Phone,
+    Locale,
+    Country,
+    Region,
+    BirthDate,
+    Attributes,
+    DataCategories,
+}
+
+impl Col {
+    pub const ALL: [Col; 9] = [
+        Col::Name,
+        Col::Email,
+        Col::Phone,
+        Col::Locale,
+        Col::Country,
+        Col::Region,
+        Col::BirthDate,
+        Col::Attributes,
+        Col::DataCategories,
+    ];
+
+    pub fn sql(self) -> &'static str {
+        match self {
+            Col::Name => "name",
+            Col::Email => "email",
+            Col::Phone => "phone",
+            Col::Locale => "locale",
+            Col::Country => "country",
+            Col::Region => "region",
+            Col::BirthDate => "birth_date",
+            Col::Attributes => "attributes",
+            Col::DataCategories => "data_categories",
+        }
+    }
+
+    pub fn bit(self) -> u16 {
+        1 << (self as u16)
+    }
+}
+
+/// The known keys of an import file. Any other key is an attribute.
+pub const KNOWN: &[&str] = &[
+    "external_id",
+    "name",
+    "email",
+    "phone",
+    "locale",
+    "country",
+    "region",
+    "birth_date",
+    "push_platform",
+    "push_token",
+    "data_categories",
+];
+
+/// A record as read: known keys to their text, unknown keys to JSON values. A key that is
+/// absent leaves the stored value alone; a key with an empty value clears it.
+#[derive(Default)]
+pub struct RawRecord {
+    pub line: u64,
+    pub known: Vec<(&'static str, Option<String>)>,
+    pub attributes: Option<Map<String, Value>>,
+    /// A `data_categories` value given as a JSON array.
+    pub category_list: Option<Vec<String>>,
+}
+
+impl RawRecord {
+    fn get(&self, key: &str) -> Option<Option<&str>> {
+        self.known
+            .iter()
+            .find(|(k, _)| *k == key)
+            .map(|(_, v)| v.as_deref().map(str::trim).filter(|s| !s.is_empty()))
+    }
+}
+
+/// A validated subject, ready to upsert. Values are plain strings: they were checked here.
+pub struct SubjectRow {
+    pub external_id: String,
+    pub values: [Option<String>; 9],
+    pub present: u16,
+    pub device: Option<(PushPlatform, String)>,
+}
+
+pub fn validate(raw: RawRecord, categories: &[String]) -> Result<SubjectRow, String> {
+    let mut errors: Vec<String> = Vec::new();
+    let mut values: [Option<String>; 9] = Default::default();
+    let mut present = 0u16;
+    let mut err = |field: &str, e: Invalid| errors.push(format!("{field}: {e}"));
+
+    let external_id = match raw.get("external_id").flatten() {
+        None => {
+            err("external_id", Invalid::new("is missing"));
+            String::new()
+        }
+        Some(s) if s.chars().count() > 200 => {
+            err("external_id", Invalid::new("is longer than 200 characters"));
+            String::new()
+        }
+        Some(s) if s.chars().any(char::is_control) => {
+            err("external_id", Invalid::new("contains control characters"));
+            String::new()
+        }
+        Some(s) => s.to_owned(),
+    };
+
+    let mut set = |col: Col, v: Option<String>| {
+        present |= col.bit();
+        values[col as usize] = v;
+    };
+
+    let mut country: Option<Country> = None;
+    if let Some(v) = raw.get("country") {
+        match v.map(Country::parse).transpose() {
+            Ok(c) => {
+                set(Col::Country, c.as_ref().map(|c| c.as_str().to_owned()));
+                country = c;
+            }
+            Err(e) => err("country", e),
+        }
+    }
+    if let Some(v) = raw.get("region") {
+        match v.map(Region::parse).transpose() {
+            Ok(Some(r)) => match &country {
+                Some(c) if c.as_str() != r.country_code() => {
+                    err("region", Invalid(format!("'{r}' is not in country {c}")))
+                }
+                Some(_) => set(Col::Region, Some(r.as_str().into())),
+                None => {
+                    let c = Country::parse(r.country_code()).ok();
+                    set(Col::Country, c.as_ref().map(|c| c.as_str().to_owned()));
+                    country = c;
+                    set(Col::Region, Some(r.as_str().into()));
+                }
+            },
+            Ok(None) => set(Col::Region, None),
+            Err(e) => err("region", e),
+        }
+    }
+    if let Some(v) = raw.get("name") {
+        match v.map(PersonName::parse).transpose() {
+            Ok(n) => set(Col::Name, n.map(|n| n.expose().to_owned())),
+            Err(e) => err("name", e),
+        }
+    }
+    if let Some(v) = raw.get("email") {
+        match v.map(Email::parse).transpose() {
+            Ok(e) => set(Col::Email, e.map(|e| e.expose().to_owned())),
+            Err(e) => err("email", e),
+        }
+    }
+    if let Some(v) = raw.get("phone") {
+        match v.map(|p| Phone::parse(p, country.as_ref())).transpose() {
+            Ok(p) => set(Col::Phone, p.map(|p| p.expose().to_owned())),
+            Err(e) => err("phone", e),
+        }
+    }
+    if let Some(v) = raw.get("locale") {
+        match v.map(Locale::parse).transpose() {
+            Ok(l) => set(Col::Locale, l.map(|l| l.as_str().to_owned())),
+            Err(e) => err("locale", e),
+        }
+    }
+    if let Some(v) = raw.get("birth_date") {
+        match v.map(BirthDate::parse).transpose() {
+            Ok(d) => set(Col::BirthDate, d.map(|d| d.expose())),
+            Err(e) => err("birth_date", e),
+        }
+    }
+
+    let list: Option<Vec<String>> = match (&raw.category_list, raw.get("data_categories")) {
+        (Some(l), _) => Some(l.clone()),
+        (None, Some(v)) => Some(
+            v.unwrap_or("")
+                .split(';')
+                .map(|s| s.trim().to_owned())
+                .collect(),
+        ),
+        (None, None) => None,
+    };
+    if let Some(list) = list {
+        let mut cats: Vec<String> = Vec::new();
+        for c in list.iter().map(|s| s.trim()).filter(|s| !s.is_empty()) {
+            match DataCategory::parse(c, categories) {
+                Ok(c) if !cats.iter().any(|x| x == c.as_str()) => cats.push(c.as_str().into()),
+                Ok(_) => {}
+                Err(e) => err("data_categories", e),
+            }
+        }
+        set(
+            Col::DataCategories,
+            Some(serde_json::to_string(&cats).unwrap_or_default()),
+        );
+    }
+
+    if let Some(attrs) = &raw.attributes {
+        set(
+            Col::Attributes,
+            Some(Value::Object(attrs.clone()).to_string()),
+        );
+    }
+
+    let platform = raw.get("push_platform").flatten();
+    let token = raw.get("push_token").flatten();
+    let device = match (platform, token) {
+        (Some(p), Some(t)) => match PushPlatform::parse(p) {
+            Ok(_) if t.len() > 4096 || t.chars().any(char::is_whitespace) => {
+                err(
+                    "push_token",
+                    Invalid::new("is longer than 4096 characters or has spaces"),
+                );
+                None
+            }
+            Ok(p) => Some((p, t.to_owned())),
+            Err(e) => {
+                err("push_platform", e);
+                None
+            }
+        },
+        (Some(_), None) => {
+            err(
+                "push_token",
+                Invalid::new("is missing (push_platform is given)"),
+            );
+            None
+        }
+        (None, Some(_)) => {
+            err(
+                "push_platform",
+                Invalid::new("is missing (push_token is given)"),
+            );
+            None
+        }
+        (None, None) => None,
+    };
+
+    if errors.is_empty() {
+        Ok(SubjectRow {
+            external_id,
+            values,
+            present,
+            device,
+        })
+    } else {
+        Err(errors.join("; "))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn raw(pairs: &[(&'static str, &str)]) -> RawRecord {
+        RawRecord {
+            line: 2,
+            known: pairs
+                .iter()
+                .map(|(k, v)| (*k, Some(v.to_string())))
+                .collect(),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn a_good_record_is_normalised() {
+        let row = validate(
+            raw(&[
+                ("external_id", " b-1 "),
+                ("email", "Ann@Example.com"),
+                ("phone", "(415) 555-2671"),
+                ("region", "us-ca"),
+                ("locale", "en_us"),
+                ("data_categories", "email_address; credentials"),
+            ]),
+            &[],
+        )
+        .unwrap();
+        assert_eq!(row.external_id, "b-1");
+        assert_eq!(
+            row.values[Col::Phone as usize].as_deref(),
+            Some("+14155552671")
+        );
+        assert_eq!(row.values[Col::Country as usize].as_deref(), Some("US"));
+        assert_eq!(row.values[Col::Locale as usize].as_deref(), Some("en-US"));
+        assert_eq!(
+            row.values[Col::DataCategories as usize].as_deref(),
+            Some(r#"["email_address","credentials"]"#)
+        );
+        assert_eq!(
+            row.present & Col::Name.bit(),
+            0,
+            "absent name stays untouched"
+        );
+    }
+
+    #[test]
+    fn every_bad_field_is_named() {
+        let e = validate(
+            raw(&[
+                ("external_id", "x"),
+                ("email", "nope"),
+                ("country", "ZZ"),
+                ("push_token", "t"),
+            ]),
+            &[],
+        )
+        .unwrap_err();
+        assert!(e.contains("email:"), "{e}");
+        assert!(e.contains("country:"), "{e}");
+        assert!(e.contains("push_platform:"), "{e}");
+        assert!(validate(raw(&[("name", "x")]), &[])
+            .unwrap_err()
+            .contains("external_id: is missing"));
+    }
+
+    #[test]
+    fn region_must_match_country() {
+        let e = validate(
+            raw(&[("external_id", "x"), ("country", "FR"), ("region", "US-CA")]),
+            &[],
+        )
+        .unwrap_err();
+        assert!(e.contains("region:"), "{e}");
+    }
+}
