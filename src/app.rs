@@ -1,5 +1,6 @@
 //! Start-up: settings → database → state → server (and dispatcher), until a shutdown signal.
 use crate::config::Settings;
+use crate::population::inventory::Inventory;
 use crate::web::{self, AppState, Metrics};
 use anyhow::Context;
 use std::sync::Arc;
@@ -8,13 +9,15 @@ use tokio_util::sync::CancellationToken;
 
 /// Connects, migrates and builds the shared state.
 pub async fn build_state(settings: Settings) -> anyhow::Result<AppState> {
+    let inventory = Inventory::load(&settings.playbooks_dir)?;
     let db = crate::db::connect(&settings.database_url).await?;
     crate::db::migrate(&db).await?;
     Ok(AppState {
         db,
         settings: Arc::new(settings),
         metrics: Arc::new(Metrics::new()),
-        categories: Arc::new(Vec::new()),
+        categories: Arc::new(inventory.own_names()),
+        inventory: Arc::new(inventory),
     })
 }
 

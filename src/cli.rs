@@ -328,6 +328,8 @@ async fn import_file(
     let handle = std::fs::File::open(&file)
         .map_err(|e| Fail::usage(format!("cannot open {}: {e}", file.display())))?;
     let size = handle.metadata().map(|m| m.len()).unwrap_or(0);
+    let inventory = crate::population::inventory::Inventory::load(&settings.playbooks_dir)
+        .map_err(|e| Fail { code: 1, message: format!("playbook error: {e}") })?;
     let db = open(settings).await?;
     let read = Arc::new(AtomicU64::new(0));
     let bar = progress_bar(size, read.clone());
@@ -336,7 +338,7 @@ async fn import_file(
         &db,
         handle,
         format,
-        Arc::new(Vec::new()),
+        Arc::new(inventory.own_names()),
         &Actor::Cli,
         read,
         |r| {

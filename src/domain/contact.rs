@@ -51,7 +51,7 @@ impl Phone {
         if s.len() > 40 {
             return Err(Invalid::new("is longer than 40 characters"));
         }
-        let region = if s.starts_with('+') || s.starts_with("00") {
+        let region = if s.starts_with('+') {
             None
         } else {
             match country.and_then(|c| phonenumber::country::Id::from_str(c.as_str()).ok()) {

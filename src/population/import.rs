@@ -192,19 +192,25 @@ async fn upsert_batch(
     now: DateTime<Utc>,
     report: &mut ImportReport,
 ) -> Result<(), sea_orm::DbErr> {
-    // Within a batch the last occurrence of an external_id wins; earlier ones count as updates.
-    let mut last: HashMap<&str, usize> = HashMap::with_capacity(rows.len());
-    for (i, r) in rows.iter().enumerate() {
-        if last.insert(r.external_id.as_str(), i).is_some() {
-            report.updated += 1;
+    // A repeated external_id within a batch is applied in file order: later values win
+    // column by column, and it counts as an update.
+    let mut index: HashMap<String, usize> = HashMap::with_capacity(rows.len());
+    let mut merged: Vec<SubjectRow> = Vec::with_capacity(rows.len());
+    for r in rows {
+        match index.get(&r.external_id) {
+            Some(&i) => {
+                merged[i].absorb(r);
+                report.updated += 1;
+            }
+            None => {
+                index.insert(r.external_id.clone(), merged.len());
+                merged.push(r);
+            }
         }
     }
-    let keep: Vec<usize> = {
-        let mut v: Vec<usize> = last.values().copied().collect();
-        v.sort_unstable();
-        v
-    };
-    drop(last);
+    drop(index);
+    let rows = merged;
+    let keep: Vec<usize> = (0..rows.len()).collect();
 
     let backend = db.get_database_backend();
     let ids: Vec<DbValue> = keep
@@ -234,7 +240,7 @@ async fn upsert_batch(
         }
     }
     let mut device_owners: HashMap<String, i64> = HashMap::new();
-    let wants_devices = keep.iter().any(|&i| rows[i].device.is_some());
+    let wants_devices = rows.iter().any(|r| !r.devices.is_empty());
     for (mask, members) in groups {
         let updates: Vec<String> = Col::ALL
             .iter()
@@ -244,7 +250,7 @@ async fn upsert_batch(
                 "updated_at = excluded.updated_at".to_string(),
             ))
             .collect();
-        let row_sql = format!("({})", vec!["?"; 12].join(","));
+        let row_sql = format!("({})", ["?"; 12].join(","));
         let mut sql = String::from(
             "INSERT INTO subjects (external_id, name, email, phone, locale, country, region, \
              birth_date, attributes, data_categories, created_at, updated_at) VALUES ",
@@ -283,12 +289,11 @@ async fn upsert_batch(
         }
     }
 
-    let devices: Vec<(i64, &str, &str)> = keep
+    let devices: Vec<(i64, &str, &str)> = rows
         .iter()
-        .filter_map(|&i| {
-            let r = &rows[i];
-            let (p, t) = r.device.as_ref()?;
-            Some((*device_owners.get(&r.external_id)?, p.as_str(), t.as_str()))
+        .flat_map(|r| {
+            let owner = device_owners.get(&r.external_id).copied();
+            r.devices.iter().filter_map(move |(p, t)| Some((owner?, p.as_str(), t.as_str())))
         })
         .collect();
     if !devices.is_empty() {

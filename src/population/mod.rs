@@ -1,6 +1,7 @@
 //! The subjects registry (import, lookup) and, later, the selector that finds the affected
 //! subset of an incident.
 mod import;
+pub mod inventory;
 mod read;
 mod routes;
 mod validate;

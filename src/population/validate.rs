@@ -91,7 +91,31 @@ pub struct SubjectRow {
     pub external_id: String,
     pub values: [Option<String>; 9],
     pub present: u16,
-    pub device: Option<(PushPlatform, String)>,
+    pub devices: Vec<(PushPlatform, String)>,
+}
+
+impl SubjectRow {
+    /// Applies a later row for the same subject on top of this one.
+    pub fn absorb(&mut self, later: SubjectRow) {
+        for c in Col::ALL {
+            if later.present & c.bit() != 0 {
+                self.values[c as usize] = later.values[c as usize].clone();
+            }
+        }
+        self.present |= later.present;
+        for d in later.devices {
+            if !self.devices.contains(&d) {
+                self.devices.push(d);
+            }
+        }
+    }
+}
+
+/// Shows the key only: the values are personal data.
+impl std::fmt::Debug for SubjectRow {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SubjectRow").field("external_id", &self.external_id).finish_non_exhaustive()
+    }
 }
 
 pub fn validate(raw: RawRecord, categories: &[String]) -> Result<SubjectRow, String> {
@@ -251,7 +275,7 @@ pub fn validate(raw: RawRecord, categories: &[String]) -> Result<SubjectRow, Str
             external_id,
             values,
             present,
-            device,
+            devices: device.into_iter().collect(),
         })
     } else {
         Err(errors.join("; "))

@@ -25,6 +25,7 @@ pub struct AppState {
     pub metrics: Arc<Metrics>,
     /// Data categories the import accepts beyond the base vocabulary (the inventory's own).
     pub categories: Arc<Vec<String>>,
+    pub inventory: Arc<crate::population::inventory::Inventory>,
 }
 
 /// Request bodies above this are refused, except the streamed subjects import.

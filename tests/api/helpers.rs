@@ -1,0 +1,263 @@
+//! The test harness: a real Tocsin app on a random port, on a fresh SQLite file or a fresh
+#![allow(dead_code)] // shared by every test file; not each uses every helper
+//! PostgreSQL database (created per test, dropped after).
+use sea_orm::{ConnectionTrait, Database, DatabaseConnection};
+use serde_json::Value;
+use std::collections::HashMap;
+use std::future::Future;
+use std::net::SocketAddr;
+use tocsin::audit::Actor;
+use tocsin::config::Settings;
+use tocsin::domain::Role;
+use tocsin::web::AppState;
+use tokio_util::sync::CancellationToken;
+
+pub const PG_ADMIN_URL: &str = "postgres://postgres@127.0.0.1:5432/postgres";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// A database for one test. PostgreSQL databases are dropped when this is dropped.
+pub struct TestDb {
+    pub url: String,
+    pg_name: Option<String>,
+    pub dir: tempfile::TempDir,
+}
+
+impl TestDb {
+    /// `None` when PostgreSQL is not running here and this is not CI (then the test is skipped,
+    /// loudly). Under `CI=true` a missing PostgreSQL fails the test.
+    pub async fn create(backend: Backend) -> Option<TestDb> {
+        let dir = tempfile::tempdir().expect("temp dir");
+        match backend {
+            Backend::Sqlite => {
+                let url = format!("sqlite://{}?mode=rwc", dir.path().join("tocsin.db").display());
+                Some(TestDb { url, pg_name: None, dir })
+            }
+            Backend::Postgres => {
+                let admin = match Database::connect(PG_ADMIN_URL).await {
+                    Ok(db) => db,
+                    Err(e) => {
+                        if std::env::var("CI").as_deref() == Ok("true") {
+                            panic!("PostgreSQL is required under CI=true but unreachable at {PG_ADMIN_URL}: {e}");
+                        }
+                        eprintln!("SKIPPED (PostgreSQL unreachable at {PG_ADMIN_URL}: {e})");
+                        return None;
+                    }
+                };
+                let name = format!("tocsin_test_{}", uuid::Uuid::new_v4().simple());
+                admin
+                    .execute_unprepared(&format!("CREATE DATABASE \"{name}\""))
+                    .await
+                    .expect("create test database");
+                let _ = admin.close().await;
+                let url = format!("postgres://postgres@127.0.0.1:5432/{name}");
+                Some(TestDb { url, pg_name: Some(name), dir })
+            }
+        }
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        let Some(name) = self.pg_name.take() else { return };
+        // Drop runs outside any runtime guarantee: use a small one of our own.
+        let _ = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+            rt.block_on(async {
+                if let Ok(admin) = Database::connect(PG_ADMIN_URL).await {
+                    let _ = admin
+                        .execute_unprepared(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
+                        .await;
+                    let _ = admin.close().await;
+                }
+            })
+        })
+        .join();
+    }
+}
+
+/// A running app and a client for it.
+pub struct TestApp {
+    pub backend: Backend,
+    pub addr: SocketAddr,
+    pub client: reqwest::Client,
+    pub state: AppState,
+    pub db: DatabaseConnection,
+    /// Token of the first admin account.
+    pub admin_token: String,
+    pub env: HashMap<String, String>,
+    shutdown: CancellationToken,
+    server: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
+    pub test_db: TestDb,
+}
+
+impl TestApp {
+    pub async fn spawn(backend: Backend) -> Option<TestApp> {
+        TestApp::spawn_with(backend, &[]).await
+    }
+
+    /// Starts the app with extra `TOCSIN_*` settings.
+    pub async fn spawn_with(backend: Backend, extra: &[(&str, &str)]) -> Option<TestApp> {
+        let test_db = TestDb::create(backend).await?;
+        let root = env!("CARGO_MANIFEST_DIR");
+        let mut env: HashMap<String, String> = HashMap::new();
+        env.insert("TOCSIN_DATABASE_URL".into(), test_db.url.clone());
+        env.insert("TOCSIN_OUTBOX_DIR".into(), test_db.dir.path().join("outbox").display().to_string());
+        env.insert("TOCSIN_PLAYBOOKS_DIR".into(), format!("{root}/playbooks"));
+        env.insert("TOCSIN_TEMPLATES_DIR".into(), format!("{root}/templates"));
+        env.insert("TOCSIN_LOG".into(), "warn".into());
+        for (k, v) in extra {
+            env.insert(k.to_string(), v.to_string());
+        }
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        env.entry("TOCSIN_PUBLIC_URL".into()).or_insert_with(|| format!("http://{addr}"));
+        let settings = Settings::from_lookup(|k| env.get(k).cloned()).expect("test settings");
+        let state = tocsin::app::build_state(settings).await.expect("app state");
+        let admin = tocsin::auth::ensure_first_admin(&state.db, "admin@example.test")
+            .await
+            .expect("first admin")
+            .expect("fresh database has no accounts");
+        let token = tocsin::auth::create_token(&state.db, &admin.account, "tests", &Actor::System)
+            .await
+            .expect("admin token");
+        let shutdown = CancellationToken::new();
+        let server =
+            tokio::spawn(tocsin::app::serve(state.clone(), listener, shutdown.clone()));
+        Some(TestApp {
+            backend,
+            addr,
+            client: reqwest::Client::new(),
+            db: state.db.clone(),
+            state,
+            admin_token: token.secret,
+            env,
+            shutdown,
+            server: Some(server),
+            test_db,
+        })
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{}", self.addr, path)
+    }
+
+    /// Creates an account with `role` and returns an API token for it.
+    pub async fn token_for(&self, role: Role) -> String {
+        let email = format!("{}-{}@example.test", role.as_str(), uuid::Uuid::new_v4().simple());
+        let acct = tocsin::auth::create_account(&self.db, &email, role, &Actor::System)
+            .await
+            .expect("account");
+        tocsin::auth::create_token(&self.db, &acct.account, "tests", &Actor::System)
+            .await
+            .expect("token")
+            .secret
+    }
+
+    pub async fn get(&self, path: &str, token: &str) -> (u16, Value) {
+        let res = self.client.get(self.url(path)).bearer_auth(token).send().await.unwrap();
+        json_of(res).await
+    }
+
+    pub async fn post_json(&self, path: &str, token: &str, body: &Value) -> (u16, Value) {
+        let res = self.client.post(self.url(path)).bearer_auth(token).json(body).send().await.unwrap();
+        json_of(res).await
+    }
+
+    pub async fn patch_json(&self, path: &str, token: &str, body: &Value) -> (u16, Value) {
+        let res =
+            self.client.patch(self.url(path)).bearer_auth(token).json(body).send().await.unwrap();
+        json_of(res).await
+    }
+
+    pub async fn post_body(&self, path: &str, token: &str, ctype: &str, body: impl Into<reqwest::Body>) -> (u16, Value) {
+        let res = self
+            .client
+            .post(self.url(path))
+            .bearer_auth(token)
+            .header("content-type", ctype)
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        json_of(res).await
+    }
+
+    /// Runs the `tocsin` binary against this app's database.
+    pub fn cli(&self, args: &[&str]) -> std::process::Output {
+        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_tocsin"));
+        cmd.args(args).env_clear().env("PATH", std::env::var("PATH").unwrap_or_default());
+        for (k, v) in &self.env {
+            cmd.env(k, v);
+        }
+        cmd.current_dir(self.test_db.dir.path());
+        cmd.output().expect("run tocsin")
+    }
+
+    pub async fn count(&self, table: &str) -> i64 {
+        let row = self
+            .db
+            .query_one(sea_orm::Statement::from_string(
+                self.db.get_database_backend(),
+                format!("SELECT COUNT(*) AS n FROM {table}"),
+            ))
+            .await
+            .unwrap()
+            .unwrap();
+        row.try_get::<i64>("", "n").unwrap()
+    }
+
+    pub async fn stop(mut self) {
+        self.shutdown.cancel();
+        if let Some(s) = self.server.take() {
+            s.await.unwrap().unwrap();
+        }
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        self.shutdown.cancel();
+    }
+}
+
+pub async fn json_of(res: reqwest::Response) -> (u16, Value) {
+    let status = res.status().as_u16();
+    let text = res.text().await.unwrap();
+    let body = serde_json::from_str(&text).unwrap_or(Value::String(text));
+    (status, body)
+}
+
+/// Runs `test` against a fresh app on `backend` (skipped only outside CI without PostgreSQL).
+pub async fn run<F, Fut>(backend: Backend, test: F)
+where
+    F: FnOnce(TestApp) -> Fut,
+    Fut: Future<Output = ()>,
+{
+    if let Some(app) = TestApp::spawn(backend).await {
+        test(app).await;
+    }
+}
+
+/// Declares each named `async fn(TestApp)` as two tests: `<name>::sqlite` and `<name>::postgres`.
+#[macro_export]
+macro_rules! on_both_databases {
+    ($($name:ident),* $(,)?) => {
+        $(
+            mod $name {
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn sqlite() {
+                    $crate::helpers::run($crate::helpers::Backend::Sqlite, super::$name).await;
+                }
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn postgres() {
+                    $crate::helpers::run($crate::helpers::Backend::Postgres, super::$name).await;
+                }
+            }
+        )*
+    };
+}
