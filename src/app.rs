@@ -1,6 +1,6 @@
 //! Start-up: settings → database → state → server (and dispatcher), until a shutdown signal.
 use crate::config::Settings;
-use crate::population::inventory::Inventory;
+use crate::incidents::playbooks::Playbooks;
 use crate::web::{self, AppState, Metrics};
 use anyhow::Context;
 use std::sync::Arc;
@@ -9,15 +9,19 @@ use tokio_util::sync::CancellationToken;
 
 /// Connects, migrates and builds the shared state.
 pub async fn build_state(settings: Settings) -> anyhow::Result<AppState> {
-    let inventory = Inventory::load(&settings.playbooks_dir)?;
+    let playbooks = Playbooks::load(&settings.playbooks_dir)
+        .map_err(|e| anyhow::anyhow!("playbook error: {e}"))?;
+    let templates = crate::notices::templates::load(&settings.templates_dir)?;
     let db = crate::db::connect(&settings.database_url).await?;
     crate::db::migrate(&db).await?;
     Ok(AppState {
         db,
         settings: Arc::new(settings),
         metrics: Arc::new(Metrics::new()),
-        categories: Arc::new(inventory.own_names()),
-        inventory: Arc::new(inventory),
+        categories: Arc::new(playbooks.inventory.own_names()),
+        playbooks: Arc::new(playbooks),
+        templates: Arc::new(templates),
+        dispatch_wakeup: Arc::new(tokio::sync::Notify::new()),
     })
 }
 

@@ -329,7 +329,10 @@ async fn import_file(
         .map_err(|e| Fail::usage(format!("cannot open {}: {e}", file.display())))?;
     let size = handle.metadata().map(|m| m.len()).unwrap_or(0);
     let inventory = crate::population::inventory::Inventory::load(&settings.playbooks_dir)
-        .map_err(|e| Fail { code: 1, message: format!("playbook error: {e}") })?;
+        .map_err(|e| Fail {
+            code: 1,
+            message: format!("playbook error: {e}"),
+        })?;
     let db = open(settings).await?;
     let read = Arc::new(AtomicU64::new(0));
     let bar = progress_bar(size, read.clone());

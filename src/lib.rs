@@ -2,13 +2,18 @@
 //!
 //! One folder per capability, each with its domain types, queries, use cases and routes;
 //! `web` only composes them.
+pub mod announcements;
 pub mod app;
 pub mod audit;
 pub mod auth;
 pub mod cli;
 pub mod config;
 pub mod db;
+pub mod delivery;
 pub mod domain;
 pub mod error;
+pub mod incidents;
+pub mod notices;
 pub mod population;
+pub mod regulation;
 pub mod web;

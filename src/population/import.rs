@@ -293,7 +293,9 @@ async fn upsert_batch(
         .iter()
         .flat_map(|r| {
             let owner = device_owners.get(&r.external_id).copied();
-            r.devices.iter().filter_map(move |(p, t)| Some((owner?, p.as_str(), t.as_str())))
+            r.devices
+                .iter()
+                .filter_map(move |(p, t)| Some((owner?, p.as_str(), t.as_str())))
         })
         .collect();
     if !devices.is_empty() {

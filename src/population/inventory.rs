@@ -32,7 +32,10 @@ pub struct PlaybookError {
 }
 
 /// Parses YAML into `T`, with the file and line in any error.
-pub fn parse_yaml<T: serde::de::DeserializeOwned>(path: &Path, text: &str) -> Result<T, PlaybookError> {
+pub fn parse_yaml<T: serde::de::DeserializeOwned>(
+    path: &Path,
+    text: &str,
+) -> Result<T, PlaybookError> {
     serde_yaml_ng::from_str(text).map_err(|e| PlaybookError {
         file: path.display().to_string(),
         line: e.location().map(|l| l.line()),
@@ -48,25 +51,43 @@ impl Inventory {
             Ok(t) => t,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Inventory::default()),
             Err(e) => {
-                return Err(PlaybookError { file: path.display().to_string(), line: None, reason: e.to_string() })
+                return Err(PlaybookError {
+                    file: path.display().to_string(),
+                    line: None,
+                    reason: e.to_string(),
+                })
             }
         };
         let inv: Inventory = parse_yaml(&path, &text)?;
-        let fail = |reason: String| PlaybookError { file: path.display().to_string(), line: None, reason };
+        let fail = |reason: String| PlaybookError {
+            file: path.display().to_string(),
+            line: None,
+            reason,
+        };
         for (name, c) in &inv.categories {
             if BASE_CATEGORIES.contains(&name.as_str()) {
-                return Err(fail(format!("category '{name}' is already in the base vocabulary")));
+                return Err(fail(format!(
+                    "category '{name}' is already in the base vocabulary"
+                )));
             }
             if c.maps_to.is_empty() {
                 return Err(fail(format!("category '{name}' maps to no base category")));
             }
-            if let Some(bad) = c.maps_to.iter().find(|b| !BASE_CATEGORIES.contains(&b.as_str())) {
-                return Err(fail(format!("category '{name}' maps to '{bad}', which is not a base category")));
+            if let Some(bad) = c
+                .maps_to
+                .iter()
+                .find(|b| !BASE_CATEGORIES.contains(&b.as_str()))
+            {
+                return Err(fail(format!(
+                    "category '{name}' maps to '{bad}', which is not a base category"
+                )));
             }
         }
         for (system, cats) in &inv.systems {
             if let Some(bad) = cats.iter().find(|c| !inv.is_known(c)) {
-                return Err(fail(format!("system '{system}' names unknown category '{bad}'")));
+                return Err(fail(format!(
+                    "system '{system}' names unknown category '{bad}'"
+                )));
             }
         }
         Ok(inv)
@@ -102,19 +123,34 @@ mod tests {
 
     #[test]
     fn the_shipped_inventory_loads_and_maps_to_base() {
-        let inv = Inventory::load(Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/playbooks"))).unwrap();
+        let inv =
+            Inventory::load(Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/playbooks"))).unwrap();
         assert!(inv.is_known("chat_records"));
-        assert_eq!(inv.to_base(&["chat_records".into(), "name".into()]), ["communications_content", "name"]);
+        assert_eq!(
+            inv.to_base(&["chat_records".into(), "name".into()]),
+            ["communications_content", "name"]
+        );
     }
 
     #[test]
     fn a_broken_file_names_file_and_line() {
         let dir = tempfile::tempdir().unwrap();
-        std::fs::write(dir.path().join("inventory.yaml"), "categories:\n  x:\n    maps_to: [name]\n  y: [oops\n").unwrap();
+        std::fs::write(
+            dir.path().join("inventory.yaml"),
+            "categories:\n  x:\n    maps_to: [name]\n  y: [oops\n",
+        )
+        .unwrap();
         let e = Inventory::load(dir.path()).unwrap_err();
         assert!(e.to_string().contains("inventory.yaml:"), "{e}");
         assert!(e.line.is_some());
-        std::fs::write(dir.path().join("inventory.yaml"), "categories:\n  x:\n    maps_to: [nme]\n").unwrap();
-        assert!(Inventory::load(dir.path()).unwrap_err().reason.contains("'nme'"));
+        std::fs::write(
+            dir.path().join("inventory.yaml"),
+            "categories:\n  x:\n    maps_to: [nme]\n",
+        )
+        .unwrap();
+        assert!(Inventory::load(dir.path())
+            .unwrap_err()
+            .reason
+            .contains("'nme'"));
     }
 }

@@ -8,3 +8,8 @@ mod validate;
 
 pub use import::{import_subjects, Format, ImportError, ImportReport, Rejected, MAX_LINE_BYTES};
 pub use routes::routes;
+
+/// Routes that scope an incident's population.
+pub fn incident_routes() -> axum::Router<crate::web::AppState> {
+    axum::Router::new()
+}

@@ -114,7 +114,9 @@ impl SubjectRow {
 /// Shows the key only: the values are personal data.
 impl std::fmt::Debug for SubjectRow {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SubjectRow").field("external_id", &self.external_id).finish_non_exhaustive()
+        f.debug_struct("SubjectRow")
+            .field("external_id", &self.external_id)
+            .finish_non_exhaustive()
     }
 }
 

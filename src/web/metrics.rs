@@ -42,8 +42,7 @@ impl Metrics {
             "HTTP requests by route and status",
             requests.clone(),
         );
-        let request_seconds =
-            Histogram::new([0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1.0, 5.0, 30.0]);
+        let request_seconds = Histogram::new([0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1.0, 5.0, 30.0]);
         registry.register(
             "http_request_duration_seconds",
             "HTTP request latency",

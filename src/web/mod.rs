@@ -25,7 +25,12 @@ pub struct AppState {
     pub metrics: Arc<Metrics>,
     /// Data categories the import accepts beyond the base vocabulary (the inventory's own).
     pub categories: Arc<Vec<String>>,
-    pub inventory: Arc<crate::population::inventory::Inventory>,
+    /// Incident kinds, the organisation, the data inventory.
+    pub playbooks: Arc<crate::incidents::playbooks::Playbooks>,
+    /// Handlebars templates (notices, announcements), loaded at start-up.
+    pub templates: Arc<crate::notices::templates::Templates>,
+    /// Wakes the dispatcher when deliveries are queued.
+    pub dispatch_wakeup: Arc<tokio::sync::Notify>,
 }
 
 /// Request bodies above this are refused, except the streamed subjects import.
@@ -34,12 +39,19 @@ const BODY_LIMIT: usize = 2 * 1024 * 1024;
 pub fn router(state: AppState) -> Router {
     let api = Router::new()
         .merge(crate::audit::routes())
+        .merge(crate::incidents::routes())
+        .merge(crate::population::incident_routes())
+        .merge(crate::notices::routes())
+        .merge(crate::delivery::routes())
+        .merge(crate::announcements::api_routes())
+        .merge(crate::regulation::routes())
         .layer(axum::extract::DefaultBodyLimit::max(BODY_LIMIT));
     Router::new()
         .merge(api)
         // Streams any size; lines are capped inside the importer.
         .merge(crate::population::routes().layer(axum::extract::DefaultBodyLimit::disable()))
         .merge(health::routes())
+        .merge(crate::announcements::public_routes())
         .fallback(not_found)
         .layer(middleware::from_fn_with_state(state.clone(), track))
         .layer(SetResponseHeaderLayer::overriding(

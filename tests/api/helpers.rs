@@ -34,8 +34,15 @@ impl TestDb {
         let dir = tempfile::tempdir().expect("temp dir");
         match backend {
             Backend::Sqlite => {
-                let url = format!("sqlite://{}?mode=rwc", dir.path().join("tocsin.db").display());
-                Some(TestDb { url, pg_name: None, dir })
+                let url = format!(
+                    "sqlite://{}?mode=rwc",
+                    dir.path().join("tocsin.db").display()
+                );
+                Some(TestDb {
+                    url,
+                    pg_name: None,
+                    dir,
+                })
             }
             Backend::Postgres => {
                 let admin = match Database::connect(PG_ADMIN_URL).await {
@@ -55,7 +62,11 @@ impl TestDb {
                     .expect("create test database");
                 let _ = admin.close().await;
                 let url = format!("postgres://postgres@127.0.0.1:5432/{name}");
-                Some(TestDb { url, pg_name: Some(name), dir })
+                Some(TestDb {
+                    url,
+                    pg_name: Some(name),
+                    dir,
+                })
             }
         }
     }
@@ -63,14 +74,21 @@ impl TestDb {
 
 impl Drop for TestDb {
     fn drop(&mut self) {
-        let Some(name) = self.pg_name.take() else { return };
+        let Some(name) = self.pg_name.take() else {
+            return;
+        };
         // Drop runs outside any runtime guarantee: use a small one of our own.
         let _ = std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
             rt.block_on(async {
                 if let Ok(admin) = Database::connect(PG_ADMIN_URL).await {
                     let _ = admin
-                        .execute_unprepared(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
+                        .execute_unprepared(&format!(
+                            "DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"
+                        ))
                         .await;
                     let _ = admin.close().await;
                 }
@@ -106,7 +124,10 @@ impl TestApp {
         let root = env!("CARGO_MANIFEST_DIR");
         let mut env: HashMap<String, String> = HashMap::new();
         env.insert("TOCSIN_DATABASE_URL".into(), test_db.url.clone());
-        env.insert("TOCSIN_OUTBOX_DIR".into(), test_db.dir.path().join("outbox").display().to_string());
+        env.insert(
+            "TOCSIN_OUTBOX_DIR".into(),
+            test_db.dir.path().join("outbox").display().to_string(),
+        );
         env.insert("TOCSIN_PLAYBOOKS_DIR".into(), format!("{root}/playbooks"));
         env.insert("TOCSIN_TEMPLATES_DIR".into(), format!("{root}/templates"));
         env.insert("TOCSIN_LOG".into(), "warn".into());
@@ -115,7 +136,8 @@ impl TestApp {
         }
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
-        env.entry("TOCSIN_PUBLIC_URL".into()).or_insert_with(|| format!("http://{addr}"));
+        env.entry("TOCSIN_PUBLIC_URL".into())
+            .or_insert_with(|| format!("http://{addr}"));
         let settings = Settings::from_lookup(|k| env.get(k).cloned()).expect("test settings");
         let state = tocsin::app::build_state(settings).await.expect("app state");
         let admin = tocsin::auth::ensure_first_admin(&state.db, "admin@example.test")
@@ -126,8 +148,11 @@ impl TestApp {
             .await
             .expect("admin token");
         let shutdown = CancellationToken::new();
-        let server =
-            tokio::spawn(tocsin::app::serve(state.clone(), listener, shutdown.clone()));
+        let server = tokio::spawn(tocsin::app::serve(
+            state.clone(),
+            listener,
+            shutdown.clone(),
+        ));
         Some(TestApp {
             backend,
             addr,
@@ -148,7 +173,11 @@ impl TestApp {
 
     /// Creates an account with `role` and returns an API token for it.
     pub async fn token_for(&self, role: Role) -> String {
-        let email = format!("{}-{}@example.test", role.as_str(), uuid::Uuid::new_v4().simple());
+        let email = format!(
+            "{}-{}@example.test",
+            role.as_str(),
+            uuid::Uuid::new_v4().simple()
+        );
         let acct = tocsin::auth::create_account(&self.db, &email, role, &Actor::System)
             .await
             .expect("account");
@@ -159,22 +188,47 @@ impl TestApp {
     }
 
     pub async fn get(&self, path: &str, token: &str) -> (u16, Value) {
-        let res = self.client.get(self.url(path)).bearer_auth(token).send().await.unwrap();
+        let res = self
+            .client
+            .get(self.url(path))
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap();
         json_of(res).await
     }
 
     pub async fn post_json(&self, path: &str, token: &str, body: &Value) -> (u16, Value) {
-        let res = self.client.post(self.url(path)).bearer_auth(token).json(body).send().await.unwrap();
+        let res = self
+            .client
+            .post(self.url(path))
+            .bearer_auth(token)
+            .json(body)
+            .send()
+            .await
+            .unwrap();
         json_of(res).await
     }
 
     pub async fn patch_json(&self, path: &str, token: &str, body: &Value) -> (u16, Value) {
-        let res =
-            self.client.patch(self.url(path)).bearer_auth(token).json(body).send().await.unwrap();
+        let res = self
+            .client
+            .patch(self.url(path))
+            .bearer_auth(token)
+            .json(body)
+            .send()
+            .await
+            .unwrap();
         json_of(res).await
     }
 
-    pub async fn post_body(&self, path: &str, token: &str, ctype: &str, body: impl Into<reqwest::Body>) -> (u16, Value) {
+    pub async fn post_body(
+        &self,
+        path: &str,
+        token: &str,
+        ctype: &str,
+        body: impl Into<reqwest::Body>,
+    ) -> (u16, Value) {
         let res = self
             .client
             .post(self.url(path))
@@ -190,7 +244,9 @@ impl TestApp {
     /// Runs the `tocsin` binary against this app's database.
     pub fn cli(&self, args: &[&str]) -> std::process::Output {
         let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_tocsin"));
-        cmd.args(args).env_clear().env("PATH", std::env::var("PATH").unwrap_or_default());
+        cmd.args(args)
+            .env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default());
         for (k, v) in &self.env {
             cmd.env(k, v);
         }

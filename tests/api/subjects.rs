@@ -12,19 +12,37 @@ b-6,山田 太郎,yamada@example.jp,090-1234-5678,ja,JP,,,,,chat_records,,
 ";
 
 async fn csv_import_validates_normalises_and_reports_line_numbers(app: TestApp) {
-    let (status, body) = app.post_body("/api/v1/subjects/import", &app.admin_token, "text/csv", CSV).await;
+    let (status, body) = app
+        .post_body("/api/v1/subjects/import", &app.admin_token, "text/csv", CSV)
+        .await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["imported"], 4, "{body}");
     assert_eq!(body["updated"], 0);
     let rejected = body["rejected"].as_array().unwrap();
-    let lines: Vec<u64> = rejected.iter().map(|r| r["line"].as_u64().unwrap()).collect();
+    let lines: Vec<u64> = rejected
+        .iter()
+        .map(|r| r["line"].as_u64().unwrap())
+        .collect();
     assert_eq!(lines, [4, 6], "{body}");
-    assert!(rejected[0]["reason"].as_str().unwrap().starts_with("email:"));
-    assert!(rejected[1]["reason"].as_str().unwrap().contains("country: 'ZZ'"));
+    assert!(rejected[0]["reason"]
+        .as_str()
+        .unwrap()
+        .starts_with("email:"));
+    assert!(rejected[1]["reason"]
+        .as_str()
+        .unwrap()
+        .contains("country: 'ZZ'"));
     let (_, s) = app.get("/api/v1/subjects/b-6", &app.admin_token).await;
-    assert_eq!(s["data_categories"], json!(["chat_records"]), "an inventory category is accepted");
+    assert_eq!(
+        s["data_categories"],
+        json!(["chat_records"]),
+        "an inventory category is accepted"
+    );
     // Personal data is not echoed back in reasons.
-    assert!(!rejected[0]["reason"].as_str().unwrap().contains("not-an-email"));
+    assert!(!rejected[0]["reason"]
+        .as_str()
+        .unwrap()
+        .contains("not-an-email"));
 
     let (status, s) = app.get("/api/v1/subjects/b-1", &app.admin_token).await;
     assert_eq!(status, 200);
@@ -32,9 +50,18 @@ async fn csv_import_validates_normalises_and_reports_line_numbers(app: TestApp) 
     assert_eq!(s["phone"], "+14155552671");
     assert_eq!(s["locale"], "en-US");
     assert_eq!(s["region"], "US-CA");
-    assert_eq!(s["data_categories"], json!(["email_address", "credentials"]));
-    assert_eq!(s["attributes"], json!({"company": "Acme Ltd", "segment": "wholesale"}));
-    assert_eq!(s["push_devices"], json!([{"platform": "fcm", "token": "tokA1"}]));
+    assert_eq!(
+        s["data_categories"],
+        json!(["email_address", "credentials"])
+    );
+    assert_eq!(
+        s["attributes"],
+        json!({"company": "Acme Ltd", "segment": "wholesale"})
+    );
+    assert_eq!(
+        s["push_devices"],
+        json!([{"platform": "fcm", "token": "tokA1"}])
+    );
     let (_, s) = app.get("/api/v1/subjects/b-2", &app.admin_token).await;
     assert_eq!(s["phone"], "+4915123456789");
     assert_eq!(s["name"], "Jürgen Müller");
@@ -45,14 +72,29 @@ async fn csv_import_validates_normalises_and_reports_line_numbers(app: TestApp) 
 }
 
 async fn reimport_updates_by_external_id_and_leaves_absent_columns_alone(app: TestApp) {
-    app.post_body("/api/v1/subjects/import", &app.admin_token, "text/csv", CSV).await;
-    let update = "external_id,email,company\nb-1,new@example.com,Acme Holdings\nb-9,nine@example.com,\n";
-    let (status, body) = app.post_body("/api/v1/subjects/import", &app.admin_token, "text/csv", update).await;
+    app.post_body("/api/v1/subjects/import", &app.admin_token, "text/csv", CSV)
+        .await;
+    let update =
+        "external_id,email,company\nb-1,new@example.com,Acme Holdings\nb-9,nine@example.com,\n";
+    let (status, body) = app
+        .post_body(
+            "/api/v1/subjects/import",
+            &app.admin_token,
+            "text/csv",
+            update,
+        )
+        .await;
     assert_eq!(status, 200);
-    assert_eq!((body["imported"].as_u64(), body["updated"].as_u64()), (Some(1), Some(1)));
+    assert_eq!(
+        (body["imported"].as_u64(), body["updated"].as_u64()),
+        (Some(1), Some(1))
+    );
     let (_, s) = app.get("/api/v1/subjects/b-1", &app.admin_token).await;
     assert_eq!(s["email"], "new@example.com");
-    assert_eq!(s["phone"], "+14155552671", "phone was not in the file: unchanged");
+    assert_eq!(
+        s["phone"], "+14155552671",
+        "phone was not in the file: unchanged"
+    );
     assert_eq!(s["attributes"], json!({"company": "Acme Holdings"}));
     assert_eq!(app.count("subjects").await, 5);
 }
@@ -67,44 +109,91 @@ async fn jsonl_import_takes_the_same_keys(app: TestApp) {
         r#"{"external_id":"j-1","locale":"pt-br"}"#,
         "\n"
     );
-    let (status, r) = app.post_body("/api/v1/subjects/import", &app.admin_token, "application/x-ndjson", body).await;
+    let (status, r) = app
+        .post_body(
+            "/api/v1/subjects/import",
+            &app.admin_token,
+            "application/x-ndjson",
+            body,
+        )
+        .await;
     assert_eq!(status, 200, "{r}");
     assert_eq!(r["imported"], 1, "{r}");
-    assert_eq!(r["updated"], 1, "a repeated external_id counts as an update");
-    let lines: Vec<u64> = r["rejected"].as_array().unwrap().iter().map(|x| x["line"].as_u64().unwrap()).collect();
+    assert_eq!(
+        r["updated"], 1,
+        "a repeated external_id counts as an update"
+    );
+    let lines: Vec<u64> = r["rejected"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x["line"].as_u64().unwrap())
+        .collect();
     assert_eq!(lines, [3, 4]);
     let (_, s) = app.get("/api/v1/subjects/j-1", &app.admin_token).await;
     assert_eq!(s["phone"], "+5511912345678");
     assert_eq!(s["locale"], "pt-BR");
-    assert_eq!(s["email"], "j1@example.com", "the second line had no email key: kept");
+    assert_eq!(
+        s["email"], "j1@example.com",
+        "the second line had no email key: kept"
+    );
     assert_eq!(s["attributes"], json!({"tier": 3}));
 }
 
 /// Files that are not what they claim change nothing, even after good lines.
 async fn bad_files_are_refused_whole_and_change_nothing(app: TestApp) {
-    app.post_body("/api/v1/subjects/import", &app.admin_token, "text/csv", "external_id,email\nkeep,keep@example.com\n").await;
+    app.post_body(
+        "/api/v1/subjects/import",
+        &app.admin_token,
+        "text/csv",
+        "external_id,email\nkeep,keep@example.com\n",
+    )
+    .await;
     let before = app.count("subjects").await;
     let audit_before = app.count("audit_log").await;
 
     let cases: Vec<(&str, Vec<u8>, &str)> = vec![
-        ("text/csv", b"email,name\na@example.com,A\n".to_vec(), "missing_external_id"),
-        ("text/csv", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR".to_vec(), "not_tabular"),
-        ("application/x-ndjson", b"external_id,email\nx,y\n".to_vec(), "not_tabular"),
+        (
+            "text/csv",
+            b"email,name\na@example.com,A\n".to_vec(),
+            "missing_external_id",
+        ),
+        (
+            "text/csv",
+            b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR".to_vec(),
+            "not_tabular",
+        ),
+        (
+            "application/x-ndjson",
+            b"external_id,email\nx,y\n".to_vec(),
+            "not_tabular",
+        ),
         ("text/csv", b"".to_vec(), "not_tabular"),
-        ("text/csv", {
-            let mut v = b"external_id,email\nnew1,n1@example.com\nnew2,n2@example.com\n".to_vec();
-            v.extend(std::iter::repeat_n(b'x', 70_000));
-            v.push(b'\n');
-            v
-        }, "line_too_long"),
+        (
+            "text/csv",
+            {
+                let mut v =
+                    b"external_id,email\nnew1,n1@example.com\nnew2,n2@example.com\n".to_vec();
+                v.extend(std::iter::repeat_n(b'x', 70_000));
+                v.push(b'\n');
+                v
+            },
+            "line_too_long",
+        ),
     ];
     for (ctype, body, code) in cases {
-        let (status, r) = app.post_body("/api/v1/subjects/import", &app.admin_token, ctype, body).await;
+        let (status, r) = app
+            .post_body("/api/v1/subjects/import", &app.admin_token, ctype, body)
+            .await;
         assert_eq!(status, 400, "{r}");
         assert_eq!(r["error"]["code"], code, "{r}");
     }
     assert_eq!(app.count("subjects").await, before);
-    assert_eq!(app.count("audit_log").await, audit_before, "a refused import leaves no audit entry");
+    assert_eq!(
+        app.count("audit_log").await,
+        audit_before,
+        "a refused import leaves no audit entry"
+    );
     let (status, _) = app.get("/api/v1/subjects/new1", &app.admin_token).await;
     assert_eq!(status, 404);
 }
@@ -113,11 +202,24 @@ async fn cli_import_prints_rejections_and_counts(app: TestApp) {
     let path = app.test_db.dir.path().join("buyers.csv");
     std::fs::write(&path, CSV).unwrap();
     let out = app.cli(&["subjects", "import", path.to_str().unwrap()]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(stdout.contains("buyers.csv:4: rejected: email:"), "{stdout}");
-    assert!(stdout.contains("buyers.csv:6: rejected: country:"), "{stdout}");
-    assert!(stdout.contains("imported 4, updated 0, rejected 2"), "{stdout}");
+    assert!(
+        stdout.contains("buyers.csv:4: rejected: email:"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("buyers.csv:6: rejected: country:"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("imported 4, updated 0, rejected 2"),
+        "{stdout}"
+    );
     assert_eq!(app.count("subjects").await, 4);
 
     let bad = app.test_db.dir.path().join("buyers.xlsx");
@@ -131,7 +233,10 @@ async fn cli_import_prints_rejections_and_counts(app: TestApp) {
     let out = app.cli(&["subjects", "import", nokey.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("external_id") && err.contains("nothing was imported"), "{err}");
+    assert!(
+        err.contains("external_id") && err.contains("nothing was imported"),
+        "{err}"
+    );
     assert_eq!(app.count("subjects").await, 4);
 }
 
@@ -144,7 +249,9 @@ async fn a_large_import_streams_in_batches(app: TestApp) {
             csv.push_str("s0,again@example.com,FR\n"); // a duplicate in a later batch
         }
     }
-    let (status, r) = app.post_body("/api/v1/subjects/import", &app.admin_token, "text/csv", csv).await;
+    let (status, r) = app
+        .post_body("/api/v1/subjects/import", &app.admin_token, "text/csv", csv)
+        .await;
     assert_eq!(status, 200);
     assert_eq!(r["imported"], 5_500);
     assert_eq!(r["updated"], 5);

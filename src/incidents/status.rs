@@ -1,0 +1,87 @@
+//! The incident lifecycle: open → investigating → contained → notifying → closed.
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Status {
+    Open,
+    Investigating,
+    Contained,
+    Notifying,
+    Closed,
+}
+
+impl Status {
+    pub const ALL: [Status; 5] = [
+        Status::Open,
+        Status::Investigating,
+        Status::Contained,
+        Status::Notifying,
+        Status::Closed,
+    ];
+
+    pub fn parse(s: &str) -> Option<Status> {
+        Status::ALL.into_iter().find(|x| x.as_str() == s)
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Open => "open",
+            Status::Investigating => "investigating",
+            Status::Contained => "contained",
+            Status::Notifying => "notifying",
+            Status::Closed => "closed",
+        }
+    }
+
+    /// Where an incident may go from here: one step forward, or closed early when it turns
+    /// out not to be a breach (before anyone was notified). Closed is final.
+    pub fn next(self) -> &'static [Status] {
+        match self {
+            Status::Open => &[Status::Investigating, Status::Closed],
+            Status::Investigating => &[Status::Contained, Status::Notifying, Status::Closed],
+            Status::Contained => &[Status::Notifying, Status::Closed],
+            Status::Notifying => &[Status::Closed],
+            Status::Closed => &[],
+        }
+    }
+
+    /// `Ok` when the move is allowed, else why not.
+    pub fn check_move(self, to: Status) -> Result<(), String> {
+        if self.next().contains(&to) {
+            return Ok(());
+        }
+        let allowed: Vec<&str> = self.next().iter().map(|s| s.as_str()).collect();
+        Err(if allowed.is_empty() {
+            format!(
+                "the incident is {}: it cannot move to {}",
+                self.as_str(),
+                to.as_str()
+            )
+        } else {
+            format!(
+                "an incident cannot move from {} to {}; from {} it can move to: {}",
+                self.as_str(),
+                to.as_str(),
+                self.as_str(),
+                allowed.join(", ")
+            )
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn moves_forward_only() {
+        assert!(Status::Open.check_move(Status::Investigating).is_ok());
+        assert!(Status::Contained.check_move(Status::Notifying).is_ok());
+        let e = Status::Notifying.check_move(Status::Open).unwrap_err();
+        assert!(e.contains("can move to: closed"), "{e}");
+        assert!(Status::Closed
+            .check_move(Status::Open)
+            .unwrap_err()
+            .contains("is closed"));
+        assert!(Status::Open.check_move(Status::Notifying).is_err());
+    }
+}

@@ -1,0 +1,6 @@
+use crate::web::AppState;
+use axum::Router;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+}

@@ -1,0 +1,7 @@
+//! Jurisdiction rules, obligations, deadlines and regulator reports.
+use crate::web::AppState;
+use axum::Router;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+}
