@@ -34,6 +34,8 @@ enum Command {
         #[arg(long)]
         demo: bool,
     },
+    /// Run a dispatcher only (more workers share the outbox; use PostgreSQL for several).
+    Worker,
     /// Apply database migrations and exit.
     Migrate,
     /// Manage console accounts.
@@ -186,6 +188,7 @@ async fn run(command: Command, mut settings: Settings) -> Result<(), Fail> {
             }
             serve(settings, demo).await
         }
+        Command::Worker => worker(settings).await,
         Command::Migrate => {
             let db = crate::db::connect(&settings.database_url).await?;
             crate::db::migrate(&db).await?;
@@ -284,7 +287,27 @@ async fn serve(settings: Settings, demo: bool) -> Result<(), Fail> {
         );
     }
     if demo {
-        return Err(Fail::usage("--demo is not available yet"));
+        let d = crate::demo::load(&state).await.map_err(|e| Fail {
+            code: 1,
+            message: format!("loading the demo data failed: {e:#}"),
+        })?;
+        if d.rejected > 0 {
+            eprintln!(
+                "tocsin: warning: the importer rejected {} demo buyers (see the log)",
+                d.rejected
+            );
+        }
+        if d.already_loaded {
+            println!(
+                "Demo data already loaded: {} buyers, incident #{} with {} affected people",
+                d.subjects, d.incident_id, d.population
+            );
+        } else {
+            println!(
+                "Demo data: {} buyers, incident #{} with {} affected people",
+                d.subjects, d.incident_id, d.population
+            );
+        }
     }
     let listener = tokio::net::TcpListener::bind(addr)
         .await
@@ -296,17 +319,42 @@ async fn serve(settings: Settings, demo: bool) -> Result<(), Fail> {
         code: 1,
         message: e.to_string(),
     })?;
+    let shutdown = watch_signals()?;
     println!("Tocsin listening on http://{local}");
     tracing::info!(addr = %local, "listening");
-    let shutdown = tokio_util::sync::CancellationToken::new();
-    let signal = shutdown.clone();
-    tokio::spawn(async move {
-        crate::app::shutdown_signal().await;
-        tracing::info!("shutdown signal received; draining");
-        signal.cancel();
-    });
-    crate::app::serve(state, listener, shutdown).await?;
+    let dispatcher = crate::delivery::Dispatcher::new(state.clone())?;
+    let dispatching = tokio::spawn(dispatcher.run(shutdown.clone()));
+    let served = crate::app::serve(state, listener, shutdown.clone()).await;
+    shutdown.cancel();
+    let _ = dispatching.await;
+    served?;
     println!("Tocsin stopped");
+    Ok(())
+}
+
+/// A token cancelled on SIGTERM or Ctrl-C; the handlers are in place when this returns.
+fn watch_signals() -> Result<tokio_util::sync::CancellationToken, Fail> {
+    let signal = crate::app::shutdown_signal().map_err(|e| Fail {
+        code: 1,
+        message: format!("cannot install signal handlers: {e}"),
+    })?;
+    let shutdown = tokio_util::sync::CancellationToken::new();
+    let token = shutdown.clone();
+    tokio::spawn(async move {
+        signal.await;
+        tracing::info!("shutdown signal received; draining");
+        token.cancel();
+    });
+    Ok(shutdown)
+}
+
+async fn worker(settings: Settings) -> Result<(), Fail> {
+    let state = crate::app::build_state(settings).await?;
+    let dispatcher = crate::delivery::Dispatcher::new(state)?;
+    let shutdown = watch_signals()?;
+    println!("Tocsin worker dispatching");
+    dispatcher.run(shutdown).await;
+    println!("Tocsin worker stopped");
     Ok(())
 }
 

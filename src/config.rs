@@ -50,6 +50,12 @@ pub struct Settings {
     pub playbooks_dir: PathBuf,
     /// Where handlebars templates are read from.
     pub templates_dir: PathBuf,
+    /// First retry delay after a temporary failure; doubles per attempt (with jitter, capped).
+    pub retry_base: std::time::Duration,
+    /// Attempts per delivery before it is given up as failed.
+    pub max_attempts: i32,
+    /// Deliveries sent at once by one dispatcher.
+    pub send_concurrency: usize,
 }
 
 /// A database URL; its `Debug` hides any password.
@@ -160,6 +166,29 @@ impl Settings {
         let (_, v) = var("TOCSIN_TEMPLATES_DIR", "templates");
         let templates_dir = PathBuf::from(v);
 
+        let number =
+            |name: &'static str, default: u64, min: u64, max: u64| -> Result<u64, ConfigError> {
+                let (n, v) = var(name, &default.to_string());
+                v.trim()
+                    .parse::<u64>()
+                    .ok()
+                    .filter(|x| (min..=max).contains(x))
+                    .ok_or_else(|| {
+                        fail(
+                            n,
+                            format!("'{v}' is not a whole number from {min} to {max}"),
+                        )
+                    })
+            };
+        let retry_base = std::time::Duration::from_millis(number(
+            "TOCSIN_RETRY_BASE_MS",
+            30_000,
+            0,
+            86_400_000,
+        )?);
+        let max_attempts = number("TOCSIN_MAX_ATTEMPTS", 8, 1, 100)? as i32;
+        let send_concurrency = number("TOCSIN_SEND_CONCURRENCY", 16, 1, 1024)? as usize;
+
         Ok(Settings {
             database_url,
             addr,
@@ -171,6 +200,9 @@ impl Settings {
             admin_email,
             playbooks_dir,
             templates_dir,
+            retry_base,
+            max_attempts,
+            send_concurrency,
         })
     }
 }

@@ -43,6 +43,10 @@ pub struct Organisation {
     pub dpo: String,
     #[serde(default)]
     pub response_time: String,
+    /// The kinds of people whose data the organisation holds (customers, staff, …), named in
+    /// regulator reports (GDPR Art. 33(3)(a) "categories of data subjects").
+    #[serde(default)]
+    pub data_subject_categories: Vec<String>,
 }
 
 impl Default for Organisation {
@@ -54,6 +58,7 @@ impl Default for Organisation {
             contact_phone: String::new(),
             dpo: String::new(),
             response_time: String::new(),
+            data_subject_categories: Vec::new(),
         }
     }
 }

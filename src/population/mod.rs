@@ -4,12 +4,9 @@ mod import;
 pub mod inventory;
 mod read;
 mod routes;
+pub mod scope;
 mod validate;
 
 pub use import::{import_subjects, Format, ImportError, ImportReport, Rejected, MAX_LINE_BYTES};
-pub use routes::routes;
-
-/// Routes that scope an incident's population.
-pub fn incident_routes() -> axum::Router<crate::web::AppState> {
-    axum::Router::new()
-}
+pub use routes::{incident_routes, routes};
+pub use scope::{set_population, PopulationRequest, PopulationSummary, Selector};

@@ -15,6 +15,30 @@ use serde_json::{json, Value};
 use std::sync::atomic::AtomicU64;
 use std::sync::Arc;
 
+/// `POST /api/v1/incidents/{id}/population`.
+pub fn incident_routes() -> Router<AppState> {
+    Router::new().route("/api/v1/incidents/{id}/population", post(population))
+}
+
+#[derive(serde::Deserialize)]
+struct DryRun {
+    #[serde(default)]
+    dry_run: bool,
+}
+
+async fn population(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(id): Path<i64>,
+    axum::extract::Query(q): axum::extract::Query<DryRun>,
+    crate::web::ApiJson(req): crate::web::ApiJson<super::PopulationRequest>,
+) -> AppResult<Json<super::PopulationSummary>> {
+    let actor = auth.require(Action::PopulationWrite)?;
+    Ok(Json(
+        super::set_population(&state, &actor, id, req, q.dry_run).await?,
+    ))
+}
+
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/api/v1/subjects/import", post(import))

@@ -155,3 +155,127 @@ fn help_lists_every_command() {
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
 }
+
+/// The dispatcher inside `tocsin serve` sends what an HTTP client dispatched, without anyone
+/// driving it: the path a real deployment takes.
+async fn serve_dispatches_in_the_background(backend: Backend) {
+    use serde_json::json;
+    let Some(db) = TestDb::create(backend).await else {
+        return;
+    };
+    let smtp = crate::smtp::SmtpServer::start();
+    let token = |role: &str| {
+        let email = format!("{role}@example.test");
+        let out = tocsin(&db)
+            .args(["user", "add", "--email", &email, "--role", role])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let out = tocsin(&db)
+            .args(["token", "create", "--email", &email, "--name", "t"])
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout).trim().to_string()
+    };
+    let responder = token("responder");
+    let approver = token("approver");
+    let mut child = tocsin(&db)
+        .args(["serve", "--addr", "127.0.0.1:0"])
+        .env("TOCSIN_SMTP_URL", smtp.url())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let mut lines = BufReader::new(stdout).lines().map_while(Result::ok);
+    let base = lines
+        .find_map(|l| l.strip_prefix("Tocsin listening on ").map(str::to_string))
+        .unwrap();
+    let c = reqwest::Client::new();
+    let post = |path: String, token: &str, body: serde_json::Value| {
+        c.post(format!("{base}{path}"))
+            .bearer_auth(token)
+            .json(&body)
+            .send()
+    };
+    let r = c
+        .post(format!("{base}/api/v1/subjects/import"))
+        .bearer_auth(&responder)
+        .header("content-type", "text/csv")
+        .body("external_id,email\nq1,q1@example.com\nq2,q2@example.com\n")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let inc: serde_json::Value = post(
+        "/api/v1/incidents".into(),
+        &responder,
+        json!({"title": "Chats exposed", "summary": "Chat records were exposed.", "kind": "chat-translation-leak", "aware_at": "2026-11-24T10:00:00Z"}),
+    )
+    .await
+    .unwrap()
+    .json()
+    .await
+    .unwrap();
+    let id = inc["id"].as_i64().unwrap();
+    let r = post(
+        format!("/api/v1/incidents/{id}/population"),
+        &responder,
+        json!({"external_ids": ["q1", "q2"]}),
+    )
+    .await
+    .unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(
+        post(
+            format!("/api/v1/incidents/{id}/notices"),
+            &responder,
+            json!({})
+        )
+        .await
+        .unwrap()
+        .status(),
+        200
+    );
+    assert_eq!(
+        post(
+            format!("/api/v1/incidents/{id}/approval"),
+            &approver,
+            json!({})
+        )
+        .await
+        .unwrap()
+        .status(),
+        200
+    );
+    assert_eq!(
+        post(
+            format!("/api/v1/incidents/{id}/dispatch"),
+            &responder,
+            json!({})
+        )
+        .await
+        .unwrap()
+        .status(),
+        202
+    );
+    let got = smtp.wait_for(2, std::time::Duration::from_secs(60));
+    let mut to: Vec<String> = got.iter().flat_map(|m| m.to.clone()).collect();
+    to.sort();
+    assert_eq!(to, ["q1@example.com", "q2@example.com"]);
+    terminate(&mut child);
+    assert!(child.wait().unwrap().success());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn serve_dispatches_in_the_background_sqlite() {
+    serve_dispatches_in_the_background(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn serve_dispatches_in_the_background_postgres() {
+    serve_dispatches_in_the_background(Backend::Postgres).await;
+}

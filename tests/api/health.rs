@@ -50,3 +50,70 @@ crate::on_both_databases!(
     health_readiness_and_metrics_answer,
     unknown_routes_and_bad_bodies_get_json_errors
 );
+
+/// Every documented operation is routed, and every route in the code is documented.
+async fn the_openapi_document_matches_the_router(app: TestApp) {
+    let doc: serde_json::Value = app
+        .client
+        .get(app.url("/api/v1/openapi.json"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(doc["openapi"], "3.0.3");
+    let paths = doc["paths"].as_object().unwrap();
+    for (path, ops) in paths {
+        let concrete = path
+            .replace("{id}", "999999")
+            .replace("{external_id}", "nobody")
+            .replace("{slug}", "nothing")
+            .replace("{jurisdiction}", "EU-GDPR");
+        for method in ops.as_object().unwrap().keys() {
+            let req = app
+                .client
+                .request(method.to_uppercase().parse().unwrap(), app.url(&concrete))
+                .bearer_auth(&app.admin_token);
+            let res = req.send().await.unwrap();
+            let status = res.status().as_u16();
+            let body = res.text().await.unwrap();
+            assert_ne!(status, 405, "{method} {path} is documented but not routed");
+            assert!(
+                !body.contains("route not found"),
+                "{method} {path} is documented but not routed"
+            );
+        }
+    }
+    // Route literals in the code.
+    let mut stack = vec![std::path::PathBuf::from(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/src"
+    ))];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                stack.push(path);
+                continue;
+            }
+            let text = std::fs::read_to_string(&path).unwrap_or_default();
+            for (i, _) in text.match_indices(".route(") {
+                let rest = text[i..].trim_start_matches(".route(").trim_start();
+                let Some(lit) = rest.strip_prefix('"').and_then(|r| r.split('"').next()) else {
+                    continue;
+                };
+                if lit.ends_with('/') && lit.len() > 1 {
+                    continue; // trailing-slash alias
+                }
+                assert!(
+                    paths.contains_key(lit),
+                    "route {lit} in {} is not in the OpenAPI document",
+                    path.display()
+                );
+            }
+        }
+    }
+}
+
+crate::on_both_databases!(the_openapi_document_matches_the_router);

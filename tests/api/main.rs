@@ -1,9 +1,15 @@
 //! Integration tests: the real app over HTTP (and the real binary), each on SQLite and
 //! PostgreSQL.
 mod helpers;
+mod smtp;
 
 mod accounts;
+mod announcements;
 mod audit;
 mod cli;
+mod demo;
+mod flow;
 mod health;
+mod reports;
+mod smtp_selftest;
 mod subjects;

@@ -1,0 +1,471 @@
+//! A real SMTP server for the tests, in-process on a random loopback port: nothing to install.
+//!
+//! The protocol (EHLO/HELO, MAIL, RCPT, DATA with dot-unstuffing, RSET, NOOP, QUIT) is the
+//! `mailin` crate's session state machine; this file adds the TCP accept loop (one std thread
+//! per connection, so it works under any Tokio runtime flavour and from blocking tests), the
+//! per-recipient behaviour tests set (`reject`, `defer`), and what the tests read back
+//! (`received`, `rejections`, `wait_for`). Plain text only: STARTTLS and AUTH are not offered, so
+//! point the app at it with `TOCSIN_SMTP_URL = server.url()` (`smtp://127.0.0.1:PORT`).
+//!
+//! ```ignore
+//! let smtp = SmtpServer::start();
+//! smtp.defer("slow@example.org", 1); // first RCPT TO gets 451, then accepted
+//! smtp.reject("gone@example.org", 550); // every RCPT TO gets 550
+//! // ... run the app with TOCSIN_SMTP_URL=smtp.url() ...
+//! let mails = smtp.wait_for_async(2, Duration::from_secs(10)).await;
+//! assert_eq!(mails[0].text(), "Hello\n");
+//! ```
+#![allow(dead_code)] // shared by every test file; not each uses every helper
+
+use mailin::{response, Action, Handler, Response, SessionBuilder};
+use mailparse::{DispositionType, MailHeaderMap, ParsedMail};
+use std::collections::HashMap;
+use std::io::{self, BufRead, BufReader, Write};
+use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
+use std::thread::{self, JoinHandle};
+use std::time::Duration;
+
+/// The reply code the server gives a deferred recipient.
+pub const DEFER_CODE: u16 = 451;
+
+/// One message the server accepted (after the final `.` of DATA got its 250).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Received {
+    /// The MAIL FROM reverse-path, without angle brackets.
+    pub from: String,
+    /// The accepted RCPT TO forward-paths, in order, as the client spelled them.
+    pub to: Vec<String>,
+    /// The message as transmitted (headers and body, CRLF line endings, dot-unstuffed; bytes
+    /// that are not UTF-8 are replaced with U+FFFD).
+    pub raw: String,
+}
+
+impl Received {
+    /// The message parsed by `mailparse`; panics (showing the raw text) if it does not parse.
+    pub fn parsed(&self) -> ParsedMail<'_> {
+        mailparse::parse_mail(self.raw.as_bytes())
+            .unwrap_or_else(|e| panic!("unparseable message ({e}):\n{}", self.raw))
+    }
+
+    /// The first top-level header of that name (case-insensitive), RFC 2047 encoded words
+    /// decoded (so a non-ASCII Subject reads as written).
+    pub fn header(&self, name: &str) -> Option<String> {
+        self.parsed().headers.get_first_value(name)
+    }
+
+    /// Every top-level header of that name, decoded, in order.
+    pub fn headers(&self, name: &str) -> Vec<String> {
+        self.parsed().headers.get_all_values(name)
+    }
+
+    /// The MIME type of the top part, lower-case, without parameters: `"multipart/alternative"`,
+    /// `"text/plain"`...
+    pub fn content_type(&self) -> String {
+        self.parsed().ctype.mimetype.to_ascii_lowercase()
+    }
+
+    /// The MIME types of every part, depth-first, the top one first.
+    pub fn part_types(&self) -> Vec<String> {
+        self.parsed()
+            .parts()
+            .map(|p| p.ctype.mimetype.to_ascii_lowercase())
+            .collect()
+    }
+
+    /// The body of the first non-attachment part of that MIME type (depth-first), with its
+    /// transfer encoding (quoted-printable, base64) and charset decoded, CRLF turned into `\n`
+    /// and trailing newlines removed (lettre ends a single-part message with an extra empty
+    /// line, a multipart one's parts without). `None` when there is no such part.
+    pub fn part(&self, mimetype: &str) -> Option<String> {
+        let parsed = self.parsed();
+        let part = parsed.parts().find(|p| {
+            p.ctype.mimetype.eq_ignore_ascii_case(mimetype)
+                && p.get_content_disposition().disposition != DispositionType::Attachment
+        })?;
+        let body = part
+            .get_body()
+            .unwrap_or_else(|e| panic!("cannot decode {mimetype} part ({e}):\n{}", self.raw));
+        Some(
+            body.replace("\r\n", "\n")
+                .trim_end_matches('\n')
+                .to_string(),
+        )
+    }
+
+    /// The decoded text/plain part (see [`Received::part`]); panics if there is none.
+    pub fn text(&self) -> String {
+        self.part("text/plain")
+            .unwrap_or_else(|| self.missing("text/plain"))
+    }
+
+    /// The decoded text/html part (see [`Received::part`]); panics if there is none.
+    pub fn html(&self) -> String {
+        self.part("text/html")
+            .unwrap_or_else(|| self.missing("text/html"))
+    }
+
+    fn missing(&self, mimetype: &str) -> ! {
+        panic!(
+            "no {mimetype} part; parts are {:?}; message:\n{}",
+            self.part_types(),
+            self.raw
+        )
+    }
+
+    /// One line for failure messages: envelope and subject.
+    pub fn summary(&self) -> String {
+        let subject = mailparse::parse_mail(self.raw.as_bytes())
+            .ok()
+            .and_then(|m| m.headers.get_first_value("Subject"))
+            .unwrap_or_default();
+        format!("from <{}> to {:?} subject {subject:?}", self.from, self.to)
+    }
+}
+
+/// The test SMTP server. Serves until dropped; dropping it closes every open connection.
+pub struct SmtpServer {
+    addr: SocketAddr,
+    shared: Arc<Shared>,
+    accept: Option<JoinHandle<()>>,
+}
+
+#[derive(Debug, Clone, Copy)]
+enum Rule {
+    Reject(u16),
+    Defer { remaining: u32 },
+}
+
+#[derive(Default)]
+struct State {
+    received: Vec<Received>,
+    rejections: Vec<(String, u16)>,
+    /// Keyed by the lower-cased address.
+    rules: HashMap<String, Rule>,
+    connections_accepted: usize,
+    /// Clones of the open connections' sockets, to shut them down on drop.
+    open: HashMap<usize, TcpStream>,
+}
+
+struct Shared {
+    state: Mutex<State>,
+    /// Notified whenever a message is accepted or a recipient refused.
+    changed: Condvar,
+    stopping: AtomicBool,
+}
+
+impl Shared {
+    fn lock(&self) -> MutexGuard<'_, State> {
+        // A panicking test thread must not take the server down with it.
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Blocks until `done(state)` holds or `timeout` passed; the caller checks which.
+    fn wait_until(
+        &self,
+        timeout: Duration,
+        done: impl Fn(&State) -> bool,
+    ) -> MutexGuard<'_, State> {
+        let (guard, _) = self
+            .changed
+            .wait_timeout_while(self.lock(), timeout, |s| !done(s))
+            .unwrap_or_else(PoisonError::into_inner);
+        guard
+    }
+
+    fn wait_for(&self, n: usize, timeout: Duration) -> Vec<Received> {
+        let state = self.wait_until(timeout, |s| s.received.len() >= n);
+        if state.received.len() >= n {
+            return state.received.clone();
+        }
+        let got: Vec<String> = state.received.iter().map(Received::summary).collect();
+        let rejections = state.rejections.clone();
+        drop(state);
+        panic!(
+            "test SMTP server: waited {timeout:?} for {n} message(s), got {}: {got:#?}\n\
+             refused recipients: {rejections:?}",
+            got.len()
+        );
+    }
+
+    fn wait_for_rejections(&self, n: usize, timeout: Duration) -> Vec<(String, u16)> {
+        let state = self.wait_until(timeout, |s| s.rejections.len() >= n);
+        if state.rejections.len() >= n {
+            return state.rejections.clone();
+        }
+        let rejections = state.rejections.clone();
+        let got: Vec<String> = state.received.iter().map(Received::summary).collect();
+        drop(state);
+        panic!(
+            "test SMTP server: waited {timeout:?} for {n} refused recipient(s), got {}: \
+             {rejections:?}\naccepted messages: {got:#?}",
+            rejections.len()
+        );
+    }
+}
+
+impl SmtpServer {
+    /// Binds 127.0.0.1 on a free port and serves in background threads.
+    pub fn start() -> SmtpServer {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind test SMTP server");
+        let addr = listener.local_addr().expect("test SMTP server address");
+        let shared = Arc::new(Shared {
+            state: Mutex::new(State::default()),
+            changed: Condvar::new(),
+            stopping: AtomicBool::new(false),
+        });
+        let accept = {
+            let shared = shared.clone();
+            thread::Builder::new()
+                .name(format!("smtp-accept-{}", addr.port()))
+                .spawn(move || accept_loop(listener, shared))
+                .expect("spawn test SMTP server")
+        };
+        SmtpServer {
+            addr,
+            shared,
+            accept: Some(accept),
+        }
+    }
+
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    pub fn port(&self) -> u16 {
+        self.addr.port()
+    }
+
+    /// `smtp://127.0.0.1:PORT`: the app's `TOCSIN_SMTP_URL` (plain text, no STARTTLS).
+    pub fn url(&self) -> String {
+        format!("smtp://{}", self.addr)
+    }
+
+    /// Refuse every `RCPT TO` of `address` (case-insensitive) with `code` (4xx or 5xx, e.g. 550
+    /// or 552). Replaces any earlier rule for that address.
+    pub fn reject(&self, address: &str, code: u16) {
+        assert!(
+            (400..600).contains(&code),
+            "reject code must be 4xx or 5xx, not {code}"
+        );
+        self.set_rule(address, Rule::Reject(code));
+    }
+
+    /// Answer the first `times` `RCPT TO`s of `address` (case-insensitive) with 451, then accept
+    /// it. Replaces any earlier rule for that address.
+    pub fn defer(&self, address: &str, times: u32) {
+        self.set_rule(address, Rule::Defer { remaining: times });
+    }
+
+    /// Forget the rule for `address`: accept it from now on.
+    pub fn accept(&self, address: &str) {
+        self.shared.lock().rules.remove(&address.to_lowercase());
+    }
+
+    fn set_rule(&self, address: &str, rule: Rule) {
+        self.shared
+            .lock()
+            .rules
+            .insert(address.to_lowercase(), rule);
+    }
+
+    /// Every message accepted so far, in order of acceptance.
+    pub fn received(&self) -> Vec<Received> {
+        self.shared.lock().received.clone()
+    }
+
+    /// Every refused `RCPT TO` so far, rejected or deferred, as (address as sent, reply code),
+    /// in order.
+    pub fn rejections(&self) -> Vec<(String, u16)> {
+        self.shared.lock().rejections.clone()
+    }
+
+    /// How many TCP connections the server has accepted so far.
+    pub fn connections(&self) -> usize {
+        self.shared.lock().connections_accepted
+    }
+
+    /// Blocks until at least `n` messages were accepted and returns all of them; panics after
+    /// `timeout`, listing what did arrive. In an async test use [`SmtpServer::wait_for_async`]
+    /// instead (this blocks the calling thread, which may be the one the app runs on).
+    pub fn wait_for(&self, n: usize, timeout: Duration) -> Vec<Received> {
+        self.shared.wait_for(n, timeout)
+    }
+
+    /// [`SmtpServer::wait_for`] without blocking the async runtime (works on any flavour).
+    pub async fn wait_for_async(&self, n: usize, timeout: Duration) -> Vec<Received> {
+        let shared = self.shared.clone();
+        unblock(move || shared.wait_for(n, timeout)).await
+    }
+
+    /// Blocks until at least `n` `RCPT TO`s were refused (rejected or deferred) and returns all
+    /// of them; panics after `timeout`.
+    pub fn wait_for_rejections(&self, n: usize, timeout: Duration) -> Vec<(String, u16)> {
+        self.shared.wait_for_rejections(n, timeout)
+    }
+
+    /// [`SmtpServer::wait_for_rejections`] without blocking the async runtime.
+    pub async fn wait_for_rejections_async(
+        &self,
+        n: usize,
+        timeout: Duration,
+    ) -> Vec<(String, u16)> {
+        let shared = self.shared.clone();
+        unblock(move || shared.wait_for_rejections(n, timeout)).await
+    }
+}
+
+/// Runs a blocking wait on Tokio's blocking pool, re-raising its panic in the caller.
+async fn unblock<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> T {
+    match tokio::task::spawn_blocking(f).await {
+        Ok(value) => value,
+        Err(e) => std::panic::resume_unwind(e.into_panic()),
+    }
+}
+
+impl Drop for SmtpServer {
+    fn drop(&mut self) {
+        self.shared.stopping.store(true, Ordering::SeqCst);
+        // Wake the accept loop; it sees `stopping` and returns.
+        let _ = TcpStream::connect(self.addr);
+        if let Some(accept) = self.accept.take() {
+            let _ = accept.join();
+        }
+        // End the connections still open (e.g. idle in a client's pool): their reads return 0.
+        for (_, stream) in self.shared.lock().open.drain() {
+            let _ = stream.shutdown(Shutdown::Both);
+        }
+    }
+}
+
+fn accept_loop(listener: TcpListener, shared: Arc<Shared>) {
+    for stream in listener.incoming() {
+        if shared.stopping.load(Ordering::SeqCst) {
+            return;
+        }
+        let Ok(stream) = stream else { continue };
+        let id = {
+            let mut state = shared.lock();
+            state.connections_accepted += 1;
+            let id = state.connections_accepted;
+            if let Ok(clone) = stream.try_clone() {
+                state.open.insert(id, clone);
+            }
+            id
+        };
+        let shared = shared.clone();
+        let spawned = thread::Builder::new()
+            .name(format!("smtp-conn-{id}"))
+            .spawn(move || {
+                // An I/O error means the client went away; nothing to report.
+                let _ = serve(stream, &shared);
+                shared.lock().open.remove(&id);
+            });
+        if spawned.is_err() {
+            return;
+        }
+    }
+}
+
+/// One SMTP session: feed each line to mailin's state machine, write back what it answers.
+fn serve(stream: TcpStream, shared: &Arc<Shared>) -> io::Result<()> {
+    stream.set_nodelay(true)?;
+    let ip = stream.peer_addr()?.ip();
+    let mut writer = stream.try_clone()?;
+    let mut reader = BufReader::new(stream);
+    // No STARTTLS, no AUTH: the EHLO reply offers 8BITMIME only.
+    let mut session = SessionBuilder::new("tocsin-test-smtp").build(ip, Connection::new(shared));
+    writer.write_all(&session.greeting().buffer()?)?;
+    let mut line = Vec::with_capacity(1024);
+    loop {
+        line.clear();
+        if reader.read_until(b'\n', &mut line)? == 0 {
+            return Ok(());
+        }
+        let res = session.process(&line);
+        match res.action {
+            Action::NoReply => {}
+            Action::Reply => writer.write_all(&res.buffer()?)?,
+            Action::Close => {
+                writer.write_all(&res.buffer()?)?;
+                return Ok(());
+            }
+            // Never offered, so never reached.
+            Action::UpgradeTls => {
+                writer.write_all(b"454 TLS not available\r\n")?;
+                return Ok(());
+            }
+        }
+    }
+}
+
+/// mailin's per-connection handler: applies the recipient rules and records accepted mail.
+struct Connection {
+    shared: Arc<Shared>,
+    from: String,
+    to: Vec<String>,
+    data: Vec<u8>,
+}
+
+impl Connection {
+    fn new(shared: &Arc<Shared>) -> Self {
+        Connection {
+            shared: shared.clone(),
+            from: String::new(),
+            to: Vec::new(),
+            data: Vec::new(),
+        }
+    }
+}
+
+impl Handler for Connection {
+    fn rcpt(&mut self, to: &str) -> Response {
+        let mut state = self.shared.lock();
+        let code = match state.rules.get_mut(&to.to_lowercase()) {
+            Some(Rule::Reject(code)) => *code,
+            Some(Rule::Defer { remaining }) if *remaining > 0 => {
+                *remaining -= 1;
+                DEFER_CODE
+            }
+            _ => return response::OK,
+        };
+        state.rejections.push((to.to_string(), code));
+        drop(state);
+        self.shared.changed.notify_all();
+        let text = if code >= 500 {
+            format!("5.1.1 <{to}>: recipient rejected (test server)")
+        } else {
+            format!("4.2.0 <{to}>: recipient deferred, try again later (test server)")
+        };
+        Response::custom(code, text)
+    }
+
+    fn data_start(&mut self, _domain: &str, from: &str, _is8bit: bool, to: &[String]) -> Response {
+        self.from = from.to_string();
+        self.to = to.to_vec();
+        self.data.clear();
+        response::OK
+    }
+
+    fn data(&mut self, buf: &[u8]) -> io::Result<()> {
+        // mailin has already removed the transparency dot.
+        self.data.extend_from_slice(buf);
+        Ok(())
+    }
+
+    fn data_end(&mut self) -> Response {
+        let received = Received {
+            from: std::mem::take(&mut self.from),
+            to: std::mem::take(&mut self.to),
+            raw: String::from_utf8_lossy(&std::mem::take(&mut self.data)).into_owned(),
+        };
+        let id = {
+            let mut state = self.shared.lock();
+            state.received.push(received);
+            state.received.len()
+        };
+        self.shared.changed.notify_all();
+        Response::custom(250, format!("2.0.0 Ok: queued as {id}"))
+    }
+}
