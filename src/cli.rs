@@ -11,6 +11,22 @@ use std::process::ExitCode;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
+/// `println!` that does not panic when stdout is closed (`tocsin … | head`).
+macro_rules! out {
+    ($($t:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout(), $($t)*);
+    }};
+}
+
+/// `eprintln!` that does not panic when stderr is closed.
+macro_rules! err {
+    ($($t:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stderr(), $($t)*);
+    }};
+}
+
 #[derive(Parser)]
 #[command(
     name = "tocsin",
@@ -141,7 +157,7 @@ pub fn main() -> ExitCode {
     let settings = match Settings::from_env() {
         Ok(s) => s,
         Err(e) => {
-            eprintln!("tocsin: configuration error: {e}");
+            err!("tocsin: configuration error: {e}");
             return ExitCode::from(2);
         }
     };
@@ -152,14 +168,14 @@ pub fn main() -> ExitCode {
     {
         Ok(rt) => rt,
         Err(e) => {
-            eprintln!("tocsin: cannot start the runtime: {e}");
+            err!("tocsin: cannot start the runtime: {e}");
             return ExitCode::from(1);
         }
     };
     match rt.block_on(run(cli.command, settings)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(f) => {
-            eprintln!("tocsin: {}", f.message);
+            err!("tocsin: {}", f.message);
             ExitCode::from(f.code)
         }
     }
@@ -192,7 +208,7 @@ async fn run(command: Command, mut settings: Settings) -> Result<(), Fail> {
         Command::Migrate => {
             let db = crate::db::connect(&settings.database_url).await?;
             crate::db::migrate(&db).await?;
-            println!("migrations applied");
+            out!("migrations applied");
             Ok(())
         }
         Command::User {
@@ -210,7 +226,7 @@ async fn run(command: Command, mut settings: Settings) -> Result<(), Fail> {
                         message: other.to_string(),
                     },
                 })?;
-            println!(
+            out!(
                 "created {} ({})\none-time password: {}\n(shown once: sign in with it and choose a new one)",
                 created.account.email, created.account.role, created.one_time_password
             );
@@ -231,10 +247,11 @@ async fn run(command: Command, mut settings: Settings) -> Result<(), Fail> {
                     ))
                 })?;
             let t = auth::create_token(&db, &owner, &name, &Actor::Cli).await?;
-            println!("{}", t.secret);
-            eprintln!(
+            out!("{}", t.secret);
+            err!(
                 "API token '{}' for {} (shown once; store it now)",
-                t.token.name, owner.email
+                t.token.name,
+                owner.email
             );
             Ok(())
         }
@@ -248,7 +265,7 @@ async fn run(command: Command, mut settings: Settings) -> Result<(), Fail> {
             let v = audit::verify(&db).await?;
             match v.broken {
                 None => {
-                    println!("audit chain intact: {} entries", v.entries);
+                    out!("audit chain intact: {} entries", v.entries);
                     Ok(())
                 }
                 Some(b) => Err(Fail {
@@ -281,7 +298,7 @@ async fn serve(settings: Settings, demo: bool) -> Result<(), Fail> {
             message: e.to_string(),
         })?
     {
-        println!(
+        out!(
             "First start: created the admin account {}\n  one-time password: {}\n  (shown once; sign in and change it)",
             first.account.email, first.one_time_password
         );
@@ -292,20 +309,24 @@ async fn serve(settings: Settings, demo: bool) -> Result<(), Fail> {
             message: format!("loading the demo data failed: {e:#}"),
         })?;
         if d.rejected > 0 {
-            eprintln!(
+            err!(
                 "tocsin: warning: the importer rejected {} demo buyers (see the log)",
                 d.rejected
             );
         }
         if d.already_loaded {
-            println!(
+            out!(
                 "Demo data already loaded: {} buyers, incident #{} with {} affected people",
-                d.subjects, d.incident_id, d.population
+                d.subjects,
+                d.incident_id,
+                d.population
             );
         } else {
-            println!(
+            out!(
                 "Demo data: {} buyers, incident #{} with {} affected people",
-                d.subjects, d.incident_id, d.population
+                d.subjects,
+                d.incident_id,
+                d.population
             );
         }
     }
@@ -320,7 +341,7 @@ async fn serve(settings: Settings, demo: bool) -> Result<(), Fail> {
         message: e.to_string(),
     })?;
     let shutdown = watch_signals()?;
-    println!("Tocsin listening on http://{local}");
+    out!("Tocsin listening on http://{local}");
     tracing::info!(addr = %local, "listening");
     let dispatcher = crate::delivery::Dispatcher::new(state.clone())?;
     let dispatching = tokio::spawn(dispatcher.run(shutdown.clone()));
@@ -328,7 +349,7 @@ async fn serve(settings: Settings, demo: bool) -> Result<(), Fail> {
     shutdown.cancel();
     let _ = dispatching.await;
     served?;
-    println!("Tocsin stopped");
+    out!("Tocsin stopped");
     Ok(())
 }
 
@@ -352,9 +373,9 @@ async fn worker(settings: Settings) -> Result<(), Fail> {
     let state = crate::app::build_state(settings).await?;
     let dispatcher = crate::delivery::Dispatcher::new(state)?;
     let shutdown = watch_signals()?;
-    println!("Tocsin worker dispatching");
+    out!("Tocsin worker dispatching");
     dispatcher.run(shutdown).await;
-    println!("Tocsin worker stopped");
+    out!("Tocsin worker stopped");
     Ok(())
 }
 
@@ -396,7 +417,7 @@ async fn import_file(
             let line = format!("{file_name}:{}: rejected: {}", r.line, r.reason);
             match &bar {
                 Some(b) => b.0.println(line),
-                None => println!("{line}"),
+                None => out!("{line}"),
             }
         },
     )
@@ -406,9 +427,11 @@ async fn import_file(
     }
     match result {
         Ok(r) => {
-            println!(
+            out!(
                 "imported {}, updated {}, rejected {}",
-                r.imported, r.updated, r.rejected_count
+                r.imported,
+                r.updated,
+                r.rejected_count
             );
             Ok(())
         }
