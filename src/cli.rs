@@ -69,6 +69,11 @@ enum Command {
         #[command(subcommand)]
         command: SubjectsCommand,
     },
+    /// Regulator reports.
+    Report {
+        #[command(subcommand)]
+        command: ReportCommand,
+    },
     /// The audit log.
     Audit {
         #[command(subcommand)]
@@ -110,6 +115,25 @@ enum SubjectsCommand {
         /// Override the format the extension implies.
         #[arg(long, value_parser = ["csv", "jsonl"])]
         format: Option<String>,
+    },
+}
+
+#[derive(Subcommand)]
+enum ReportCommand {
+    /// Write a regulator report for an incident (to stdout, or to a file with -o).
+    Export {
+        /// The incident id.
+        #[arg(long)]
+        incident: i64,
+        /// A regime id such as EU-GDPR (case-insensitive).
+        #[arg(long)]
+        jurisdiction: String,
+        /// json (csv, html and pdf come later).
+        #[arg(long, default_value = "json")]
+        format: String,
+        /// Write to this file instead of stdout.
+        #[arg(short = 'o', long = "output")]
+        output: Option<PathBuf>,
     },
 }
 
@@ -258,6 +282,15 @@ async fn run(command: Command, mut settings: Settings) -> Result<(), Fail> {
         Command::Subjects {
             command: SubjectsCommand::Import { file, format },
         } => import_file(&settings, file, format).await,
+        Command::Report {
+            command:
+                ReportCommand::Export {
+                    incident,
+                    jurisdiction,
+                    format,
+                    output,
+                },
+        } => export_report(&settings, incident, &jurisdiction, &format, output).await,
         Command::Audit {
             command: AuditCommand::Verify,
         } => {
@@ -278,6 +311,59 @@ async fn run(command: Command, mut settings: Settings) -> Result<(), Fail> {
             }
         }
     }
+}
+
+async fn export_report(
+    settings: &Settings,
+    incident: i64,
+    jurisdiction: &str,
+    format: &str,
+    output: Option<PathBuf>,
+) -> Result<(), Fail> {
+    use crate::regulation::ReportError;
+    let playbooks =
+        crate::incidents::playbooks::Playbooks::load(&settings.playbooks_dir).map_err(|e| {
+            Fail {
+                code: 1,
+                message: format!("playbook error: {e}"),
+            }
+        })?;
+    let db = open(settings).await?;
+    let generated =
+        crate::regulation::generate(&db, &playbooks, incident, jurisdiction, format, &Actor::Cli)
+            .await
+            .map_err(|e| match e {
+                ReportError::App(crate::error::AppError::NotFound(what)) => {
+                    Fail::usage(format!("{what} not found"))
+                }
+                ReportError::App(other) => Fail {
+                    code: 1,
+                    message: other.to_string(),
+                },
+                usage => Fail::usage(usage.to_string()),
+            })?;
+    match output {
+        Some(path) => {
+            std::fs::write(&path, &generated.bytes).map_err(|e| Fail {
+                code: 1,
+                message: format!("cannot write {}: {e}", path.display()),
+            })?;
+            err!(
+                "wrote {} ({} bytes, sha256 {})",
+                path.display(),
+                generated.bytes.len(),
+                generated.sha256
+            );
+        }
+        None => {
+            use std::io::Write as _;
+            let mut stdout = std::io::stdout();
+            let _ = stdout
+                .write_all(&generated.bytes)
+                .and_then(|_| stdout.flush());
+        }
+    }
+    Ok(())
 }
 
 /// Connects and migrates (commands other than `serve` may be the first thing run).

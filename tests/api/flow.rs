@@ -285,6 +285,38 @@ async fn the_whole_flow_reaches_people_by_email(app: TestApp, smtp: SmtpServer) 
         )
         .await;
     assert_eq!(status, 200, "{report}");
+    let out_file = app.test_db.dir.path().join("art33.json");
+    let out = app.cli(&[
+        "report",
+        "export",
+        "--incident",
+        &id.to_string(),
+        "--jurisdiction",
+        "eu-gdpr",
+        "-o",
+        out_file.to_str().unwrap(),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let exported: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&out_file).unwrap()).unwrap();
+    assert_eq!(
+        exported["approximate_number_of_data_subjects"],
+        report["approximate_number_of_data_subjects"]
+    );
+    let out = app.cli(&[
+        "report",
+        "export",
+        "--incident",
+        &id.to_string(),
+        "--jurisdiction",
+        "XX-NOPE",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("supported: EU-GDPR"));
 
     // Every step is on the timeline, and the audit chain holds.
     let (_, tl) = app
