@@ -66,7 +66,7 @@ impl Phone {
         };
         let number = phonenumber::parse(region, s)
             .map_err(|e| Invalid(format!("is not a phone number ({e})")))?;
-        if !phonenumber::is_valid(&number) {
+        if !super::phone_valid::is_valid(&number) {
             return Err(Invalid::new("is not a valid phone number for its country"));
         }
         Ok(Phone(

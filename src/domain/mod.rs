@@ -8,6 +8,7 @@ mod categories;
 mod contact;
 mod geo;
 mod locale;
+pub mod phone_valid;
 mod roles;
 
 pub use categories::{DataCategory, BASE_CATEGORIES};

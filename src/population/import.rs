@@ -11,6 +11,7 @@ use super::validate::{validate, Col, SubjectRow};
 use crate::audit::{self, Actor, Target};
 use crate::db::stmt;
 use chrono::{DateTime, Utc};
+use rayon::prelude::*;
 use sea_orm::{ConnectionTrait, DatabaseConnection, TransactionTrait, Value as DbValue};
 use serde::Serialize;
 use serde_json::json;
@@ -22,7 +23,7 @@ use std::sync::Arc;
 /// The longest physical line accepted (bytes).
 pub const MAX_LINE_BYTES: usize = 64 * 1024;
 /// Rows per upsert statement.
-const BATCH: usize = 1000;
+const BATCH: usize = 250;
 /// Rejections kept in the report; the count goes on past it.
 const MAX_REPORTED: usize = 10_000;
 
@@ -109,41 +110,61 @@ pub async fn import_subjects<R: Read + Send + 'static>(
 ) -> Result<ImportReport, ImportError> {
     let (tx, mut rx) = tokio::sync::mpsc::channel::<Msg>(4);
     let reader = tokio::task::spawn_blocking(move || {
-        let mut batch = Vec::with_capacity(BATCH);
-        let result = read_all(input, format, bytes_read, |item| {
-            let msg = match item {
-                Item::Unreadable { line, reason } => Msg::Rejected(Rejected { line, reason }),
-                Item::Record(raw) => {
-                    let line = raw.line;
-                    match validate(raw, &categories) {
-                        Ok(row) => {
-                            batch.push(row);
-                            if batch.len() < BATCH {
-                                return true;
-                            }
-                            Msg::Batch(std::mem::replace(&mut batch, Vec::with_capacity(BATCH)))
+        // Records are validated a batch at a time on all cores (phone numbers dominate the
+        // cost), then handed on in file order.
+        let mut pending: Vec<Item> = Vec::with_capacity(BATCH);
+        let flush = |pending: &mut Vec<Item>| -> bool {
+            let checked: Vec<Result<SubjectRow, Rejected>> = std::mem::take(pending)
+                .into_par_iter()
+                .map(|item| match item {
+                    Item::Unreadable { line, reason } => Err(Rejected { line, reason }),
+                    Item::Record(raw) => {
+                        let line = raw.line;
+                        validate(raw, &categories).map_err(|reason| Rejected { line, reason })
+                    }
+                })
+                .collect();
+            let mut rows = Vec::with_capacity(checked.len());
+            for c in checked {
+                match c {
+                    Ok(row) => rows.push(row),
+                    Err(r) => {
+                        if tx.blocking_send(Msg::Rejected(r)).is_err() {
+                            return false;
                         }
-                        Err(reason) => Msg::Rejected(Rejected { line, reason }),
                     }
                 }
-            };
-            tx.blocking_send(msg).is_ok()
+            }
+            rows.is_empty() || tx.blocking_send(Msg::Batch(rows)).is_ok()
+        };
+        let result = read_all(input, format, bytes_read, |item| {
+            pending.push(item);
+            pending.len() < BATCH || flush(&mut pending)
         });
         let last = match result {
-            Ok(()) => Msg::Batch(batch),
-            Err(e) => Msg::Failed(e),
+            Ok(()) if flush(&mut pending) => None,
+            Ok(()) => return,
+            Err(e) => Some(Msg::Failed(e)),
         };
-        let _ = tx.blocking_send(last);
+        if let Some(msg) = last {
+            let _ = tx.blocking_send(msg);
+        }
     });
 
     let mut report = ImportReport::default();
     let txn = db.begin().await?;
     let started = audit::now();
+    let mut batch_no = 0i64;
     let outcome: Result<(), ImportError> = async {
         while let Some(msg) = rx.recv().await {
             match msg {
                 Msg::Batch(rows) if rows.is_empty() => {}
-                Msg::Batch(rows) => upsert_batch(&txn, rows, started, &mut report).await?,
+                Msg::Batch(rows) => {
+                    // Each batch gets its own instant (a microsecond apart).
+                    let at = started + chrono::Duration::microseconds(batch_no);
+                    batch_no += 1;
+                    upsert_batch(&txn, rows, at, &mut report).await?
+                }
                 Msg::Rejected(r) => {
                     on_reject(&r);
                     report.rejected_count += 1;
@@ -209,27 +230,10 @@ async fn upsert_batch(
         }
     }
     drop(index);
-    let rows = merged;
+    let mut rows = merged;
     let keep: Vec<usize> = (0..rows.len()).collect();
 
     let backend = db.get_database_backend();
-    let ids: Vec<DbValue> = keep
-        .iter()
-        .map(|&i| rows[i].external_id.clone().into())
-        .collect();
-    let placeholders = vec!["?"; ids.len()].join(",");
-    let existing: HashSet<String> = db
-        .query_all(stmt(
-            backend,
-            &format!("SELECT external_id FROM subjects WHERE external_id IN ({placeholders})"),
-            ids,
-        ))
-        .await?
-        .into_iter()
-        .filter_map(|r| r.try_get::<String>("", "external_id").ok())
-        .collect();
-    report.updated += existing.len() as u64;
-    report.imported += (keep.len() - existing.len()) as u64;
 
     // One statement per set of present columns (CSV files have one; JSONL usually one).
     let mut groups: Vec<(u16, Vec<usize>)> = Vec::new();
@@ -240,7 +244,11 @@ async fn upsert_batch(
         }
     }
     let mut device_owners: HashMap<String, i64> = HashMap::new();
-    let wants_devices = rows.iter().any(|r| !r.devices.is_empty());
+    let devices_wanted: HashSet<String> = rows
+        .iter()
+        .filter(|r| !r.devices.is_empty())
+        .map(|r| r.external_id.clone())
+        .collect();
     for (mask, members) in groups {
         let updates: Vec<String> = Col::ALL
             .iter()
@@ -258,15 +266,15 @@ async fn upsert_batch(
         sql.push_str(&vec![row_sql.as_str(); members.len()].join(","));
         sql.push_str(" ON CONFLICT (external_id) DO UPDATE SET ");
         sql.push_str(&updates.join(", "));
-        if wants_devices {
-            sql.push_str(" RETURNING id, external_id");
-        }
+        // `created_at` is this batch's own instant only on rows it inserted: that tells new
+        // subjects from updated ones without a look-up first.
+        sql.push_str(" RETURNING id, external_id, created_at");
         let mut values: Vec<DbValue> = Vec::with_capacity(members.len() * 12);
         for &i in &members {
-            let r = &rows[i];
+            let r = &mut rows[i];
             values.push(r.external_id.clone().into());
             for c in Col::ALL {
-                let v = r.values[c as usize].clone();
+                let v = r.values[c as usize].take();
                 let v = match c {
                     Col::Attributes => Some(v.unwrap_or_else(|| "{}".into())),
                     Col::DataCategories => Some(v.unwrap_or_else(|| "[]".into())),
@@ -277,15 +285,18 @@ async fn upsert_batch(
             values.push(now.into());
             values.push(now.into());
         }
-        let s = stmt(backend, &sql, values);
-        if wants_devices {
-            for row in db.query_all(s).await? {
+        for row in db.query_all(stmt(backend, &sql, values)).await? {
+            let created: DateTime<Utc> = row.try_get("", "created_at")?;
+            if created == now {
+                report.imported += 1;
+            } else {
+                report.updated += 1;
+            }
+            if devices_wanted.contains(&row.try_get::<String>("", "external_id")?) {
                 let id: i64 = row.try_get("", "id")?;
                 let ext: String = row.try_get("", "external_id")?;
                 device_owners.insert(ext, id);
             }
-        } else {
-            db.execute(s).await?;
         }
     }
 

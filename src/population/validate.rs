@@ -120,7 +120,7 @@ impl std::fmt::Debug for SubjectRow {
     }
 }
 
-pub fn validate(raw: RawRecord, categories: &[String]) -> Result<SubjectRow, String> {
+pub fn validate(mut raw: RawRecord, categories: &[String]) -> Result<SubjectRow, String> {
     let mut errors: Vec<String> = Vec::new();
     let mut values: [Option<String>; 9] = Default::default();
     let mut present = 0u16;
@@ -206,8 +206,9 @@ pub fn validate(raw: RawRecord, categories: &[String]) -> Result<SubjectRow, Str
         }
     }
 
-    let list: Option<Vec<String>> = match (&raw.category_list, raw.get("data_categories")) {
-        (Some(l), _) => Some(l.clone()),
+    let given_list = raw.category_list.take();
+    let list: Option<Vec<String>> = match (given_list, raw.get("data_categories")) {
+        (Some(l), _) => Some(l),
         (None, Some(v)) => Some(
             v.unwrap_or("")
                 .split(';')
