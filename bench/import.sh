@@ -108,6 +108,7 @@ reference() {
   fresh_db "$db"
   sqlite3 "$db" "$2"
   local t0 t1
+  sync
   t0=$(now)
   # --skip 1: the table exists, so without it the header row would be imported as data.
   sqlite3 -bail "$db" ".import --csv --skip 1 \"$DATA\" subjects"
@@ -154,6 +155,7 @@ run_import() {
   echo
   echo "tocsin: subjects import $DATA ($label) ..."
   local t0 t1
+  sync   # the previous run's writes are flushed first, not during this one
   t0=$(now)
   set +e
   /usr/bin/time -v -o "$timing" "$BIN" subjects import "$DATA" >"$log" 2>&1

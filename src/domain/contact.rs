@@ -52,6 +52,9 @@ impl Phone {
         if s.len() > 40 {
             return Err(Invalid::new("is longer than 40 characters"));
         }
+        if let Some(e164) = super::phone_valid::fast_e164(s) {
+            return Ok(Phone(e164));
+        }
         let region = if s.starts_with('+') {
             None
         } else {
@@ -86,7 +89,7 @@ fn widen_pattern_cache() {
     static ONCE: std::sync::Once = std::sync::Once::new();
     ONCE.call_once(|| {
         if let Ok(mut cache) = phonenumber::metadata::DATABASE.cache().lock() {
-            cache.set_capacity(4096);
+            cache.set_capacity(1024);
         }
     });
 }

@@ -30,7 +30,9 @@ pub struct Country(String);
 impl Country {
     pub fn parse(input: &str) -> Result<Country, Invalid> {
         let code = input.trim().to_ascii_uppercase();
-        if code.len() == 2 && COUNTRIES.split_ascii_whitespace().any(|c| c == code) {
+        static SET: std::sync::LazyLock<std::collections::HashSet<&'static str>> =
+            std::sync::LazyLock::new(|| COUNTRIES.split_ascii_whitespace().collect());
+        if code.len() == 2 && SET.contains(code.as_str()) {
             Ok(Country(code))
         } else {
             Err(Invalid(format!(

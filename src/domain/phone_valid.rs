@@ -60,8 +60,38 @@ fn has_type(meta: &Metadata, value: &str) -> bool {
 
 /// Whether `number` is a valid number for its country (libphonenumber's `isValidNumber`).
 pub fn is_valid(number: &PhoneNumber) -> bool {
-    let code = number.code().value();
-    let national = number.national().to_string();
+    is_valid_parts(number.code().value(), &number.national().to_string())
+}
+
+/// Normalises an international number written with only digits and the usual separators
+/// (`+44 7911 123456`, `+1 (415) 555-2671`, `+4915123456789`) to E.164 if it is valid, without
+/// the full parser: E.164 country codes are prefix-free, so the code is the one prefix of one to
+/// three digits that the metadata knows. `None` means "not shown valid this way" (another form,
+/// or a trunk prefix written in): the full parser decides.
+pub fn fast_e164(input: &str) -> Option<String> {
+    let rest = input.strip_prefix('+')?;
+    let mut digits = String::with_capacity(16);
+    for ch in rest.chars() {
+        match ch {
+            '0'..='9' => digits.push(ch),
+            ' ' | '-' | '.' | '(' | ')' | '\u{a0}' => {}
+            _ => return None,
+        }
+    }
+    if digits.len() < 4 || digits.len() > 17 {
+        return None;
+    }
+    for len in 1..=3 {
+        let code: u16 = digits[..len].parse().ok()?;
+        if DATABASE.region(&code).is_some() {
+            return is_valid_parts(code, &digits[len..]).then(|| format!("+{digits}"));
+        }
+    }
+    None
+}
+
+fn is_valid_parts(code: u16, national: &str) -> bool {
+    let national = national.to_owned();
     let Some(regions) = DATABASE.region(&code) else {
         return false;
     };
@@ -83,4 +113,49 @@ pub fn is_valid(number: &PhoneNumber) -> bool {
             })
     };
     meta.is_some_and(|m| has_type(m, &national))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The fast path agrees with the full parser wherever it answers.
+    #[test]
+    fn fast_path_agrees_with_the_parser() {
+        for n in [
+            "+14155552671",
+            "+1 (415) 555-2671",
+            "+44 7911 123456",
+            "+49 151 23456789",
+            "+33 6 12 34 56 78",
+            "+81 90-1234-5678",
+            "+55 11 91234-5678",
+            "+61 412 345 678",
+            "+86 138 1234 5678",
+            "+91 98765 43210",
+            "+82 10-1234-5678",
+            "+39 06 6982 1234",
+            "+39 347 123 4567",
+        ] {
+            let fast = fast_e164(n).unwrap_or_else(|| panic!("{n} not taken by the fast path"));
+            let parsed = phonenumber::parse(None, n).unwrap();
+            assert!(phonenumber::is_valid(&parsed), "{n}");
+            assert_eq!(
+                fast,
+                parsed.format().mode(phonenumber::Mode::E164).to_string(),
+                "{n}"
+            );
+        }
+        for n in [
+            "+1 123",
+            "+999 1234567",
+            "+44 (0) 7911 123456",
+            "+1 415 CALL NOW",
+        ] {
+            let fast = fast_e164(n);
+            if let Some(f) = fast {
+                panic!("{n} taken by the fast path as {f}");
+            }
+        }
+    }
 }

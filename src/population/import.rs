@@ -12,10 +12,12 @@ use crate::audit::{self, Actor, Target};
 use crate::db::stmt;
 use chrono::{DateTime, Utc};
 use rayon::prelude::*;
-use sea_orm::{ConnectionTrait, DatabaseConnection, TransactionTrait, Value as DbValue};
+use sea_orm::{
+    ConnectionTrait, DatabaseConnection, DbBackend, Statement, TransactionTrait, Value as DbValue,
+};
 use serde::Serialize;
 use serde_json::json;
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::io::Read;
 use std::sync::atomic::AtomicU64;
 use std::sync::Arc;
@@ -109,6 +111,8 @@ pub async fn import_subjects<R: Read + Send + 'static>(
     mut on_reject: impl FnMut(&Rejected) + Send,
 ) -> Result<ImportReport, ImportError> {
     let (tx, mut rx) = tokio::sync::mpsc::channel::<Msg>(4);
+    let backend = db.get_database_backend();
+    let now = audit::now();
     let reader = tokio::task::spawn_blocking(move || {
         // Records are validated a batch at a time on all cores (phone numbers dominate the
         // cost), then handed on in file order.
@@ -153,18 +157,10 @@ pub async fn import_subjects<R: Read + Send + 'static>(
 
     let mut report = ImportReport::default();
     let txn = db.begin().await?;
-    let started = audit::now();
-    let mut batch_no = 0i64;
     let outcome: Result<(), ImportError> = async {
         while let Some(msg) = rx.recv().await {
             match msg {
-                Msg::Batch(rows) if rows.is_empty() => {}
-                Msg::Batch(rows) => {
-                    // Each batch gets its own instant (a microsecond apart).
-                    let at = started + chrono::Duration::microseconds(batch_no);
-                    batch_no += 1;
-                    upsert_batch(&txn, rows, at, &mut report).await?
-                }
+                Msg::Batch(rows) => apply(&txn, prepare(rows, backend, now), &mut report).await?,
                 Msg::Rejected(r) => {
                     on_reject(&r);
                     report.rejected_count += 1;
@@ -207,21 +203,29 @@ pub async fn import_subjects<R: Read + Send + 'static>(
     }
 }
 
-async fn upsert_batch(
-    db: &impl ConnectionTrait,
-    rows: Vec<SubjectRow>,
-    now: DateTime<Utc>,
-    report: &mut ImportReport,
-) -> Result<(), sea_orm::DbErr> {
+/// One batch, ready to run.
+struct Prepared {
+    rows: u64,
+    /// Repeats of an external_id within the batch (each an update).
+    repeats: u64,
+    count: Statement,
+    upserts: Vec<Statement>,
+    devices: Option<Statement>,
+}
+
+/// Builds a batch's three statements. None returns rows: with SQLite every returned row is a
+/// round trip between threads.
+fn prepare(rows: Vec<SubjectRow>, backend: DbBackend, now: DateTime<Utc>) -> Prepared {
     // A repeated external_id within a batch is applied in file order: later values win
     // column by column, and it counts as an update.
     let mut index: HashMap<String, usize> = HashMap::with_capacity(rows.len());
     let mut merged: Vec<SubjectRow> = Vec::with_capacity(rows.len());
+    let mut repeats = 0;
     for r in rows {
         match index.get(&r.external_id) {
             Some(&i) => {
                 merged[i].absorb(r);
-                report.updated += 1;
+                repeats += 1;
             }
             None => {
                 index.insert(r.external_id.clone(), merged.len());
@@ -231,24 +235,25 @@ async fn upsert_batch(
     }
     drop(index);
     let mut rows = merged;
-    let keep: Vec<usize> = (0..rows.len()).collect();
 
-    let backend = db.get_database_backend();
+    // New or known: one count, before the upsert.
+    let marks = vec!["?"; rows.len()].join(",");
+    let ids: Vec<DbValue> = rows.iter().map(|r| r.external_id.clone().into()).collect();
+    let count = stmt(
+        backend,
+        &format!("SELECT COUNT(*) AS n FROM subjects WHERE external_id IN ({marks})"),
+        ids,
+    );
 
     // One statement per set of present columns (CSV files have one; JSONL usually one).
     let mut groups: Vec<(u16, Vec<usize>)> = Vec::new();
-    for &i in &keep {
-        match groups.iter_mut().find(|(m, _)| *m == rows[i].present) {
+    for (i, r) in rows.iter().enumerate() {
+        match groups.iter_mut().find(|(m, _)| *m == r.present) {
             Some((_, g)) => g.push(i),
-            None => groups.push((rows[i].present, vec![i])),
+            None => groups.push((r.present, vec![i])),
         }
     }
-    let mut device_owners: HashMap<String, i64> = HashMap::new();
-    let devices_wanted: HashSet<String> = rows
-        .iter()
-        .filter(|r| !r.devices.is_empty())
-        .map(|r| r.external_id.clone())
-        .collect();
+    let mut upserts = Vec::with_capacity(groups.len());
     for (mask, members) in groups {
         let updates: Vec<String> = Col::ALL
             .iter()
@@ -266,9 +271,6 @@ async fn upsert_batch(
         sql.push_str(&vec![row_sql.as_str(); members.len()].join(","));
         sql.push_str(" ON CONFLICT (external_id) DO UPDATE SET ");
         sql.push_str(&updates.join(", "));
-        // `created_at` is this batch's own instant only on rows it inserted: that tells new
-        // subjects from updated ones without a look-up first.
-        sql.push_str(" RETURNING id, external_id, created_at");
         let mut values: Vec<DbValue> = Vec::with_capacity(members.len() * 12);
         for &i in &members {
             let r = &mut rows[i];
@@ -285,44 +287,64 @@ async fn upsert_batch(
             values.push(now.into());
             values.push(now.into());
         }
-        for row in db.query_all(stmt(backend, &sql, values)).await? {
-            let created: DateTime<Utc> = row.try_get("", "created_at")?;
-            if created == now {
-                report.imported += 1;
-            } else {
-                report.updated += 1;
-            }
-            if devices_wanted.contains(&row.try_get::<String>("", "external_id")?) {
-                let id: i64 = row.try_get("", "id")?;
-                let ext: String = row.try_get("", "external_id")?;
-                device_owners.insert(ext, id);
-            }
-        }
+        upserts.push(stmt(backend, &sql, values));
     }
 
-    let devices: Vec<(i64, &str, &str)> = rows
+    // Push devices, joined to their subjects by external_id inside the database.
+    let devices: Vec<(&str, &str, &str)> = rows
         .iter()
         .flat_map(|r| {
-            let owner = device_owners.get(&r.external_id).copied();
             r.devices
                 .iter()
-                .filter_map(move |(p, t)| Some((owner?, p.as_str(), t.as_str())))
+                .map(move |(p, t)| (r.external_id.as_str(), p.as_str(), t.as_str()))
         })
         .collect();
-    if !devices.is_empty() {
-        let mut sql = String::from(
-            "INSERT INTO subject_devices (subject_id, platform, token, created_at) VALUES ",
-        );
-        sql.push_str(&vec!["(?,?,?,?)"; devices.len()].join(","));
-        sql.push_str(" ON CONFLICT (subject_id, platform, token) DO NOTHING");
-        let mut values: Vec<DbValue> = Vec::with_capacity(devices.len() * 4);
-        for (id, p, t) in devices {
-            values.push(id.into());
-            values.push(p.into());
-            values.push(t.into());
-            values.push(now.into());
+    let devices = (!devices.is_empty()).then(|| {
+        let mut values: Vec<DbValue> = Vec::with_capacity(devices.len() * 3 + 1);
+        values.push(now.into());
+        for (e, p, t) in &devices {
+            values.push((*e).into());
+            values.push((*p).into());
+            values.push((*t).into());
         }
-        db.execute(stmt(backend, &sql, values)).await?;
+        // `WHERE 1 = 1` keeps SQLite from reading ON CONFLICT as a join constraint.
+        let sql = format!(
+            "INSERT INTO subject_devices (subject_id, platform, token, created_at) \
+             SELECT s.id, v.column2, v.column3, ? FROM (VALUES {}) AS v \
+             JOIN subjects s ON s.external_id = v.column1 WHERE 1 = 1 \
+             ON CONFLICT (subject_id, platform, token) DO NOTHING",
+            vec!["(?,?,?)"; devices.len()].join(",")
+        );
+        stmt(backend, &sql, values)
+    });
+    Prepared {
+        rows: rows.len() as u64,
+        repeats,
+        count,
+        upserts,
+        devices,
+    }
+}
+
+/// Runs a prepared batch and counts what it did.
+async fn apply(
+    db: &impl ConnectionTrait,
+    batch: Prepared,
+    report: &mut ImportReport,
+) -> Result<(), sea_orm::DbErr> {
+    let existing = db
+        .query_one(batch.count)
+        .await?
+        .map(|r| r.try_get::<i64>("", "n"))
+        .transpose()?
+        .unwrap_or(0) as u64;
+    report.updated += batch.repeats + existing;
+    report.imported += batch.rows - existing;
+    for s in batch.upserts {
+        db.execute(s).await?;
+    }
+    if let Some(s) = batch.devices {
+        db.execute(s).await?;
     }
     Ok(())
 }
