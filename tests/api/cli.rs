@@ -279,3 +279,24 @@ async fn serve_dispatches_in_the_background_sqlite() {
 async fn serve_dispatches_in_the_background_postgres() {
     serve_dispatches_in_the_background(Backend::Postgres).await;
 }
+
+#[tokio::test]
+async fn a_broken_playbook_stops_start_up_with_file_line_and_reason() {
+    let db = TestDb::create(Backend::Sqlite).await.unwrap();
+    let dir = db.dir.path().join("playbooks");
+    std::fs::create_dir_all(dir.join("kinds")).unwrap();
+    std::fs::write(
+        dir.join("kinds/broken.yaml"),
+        "id: broken\ntitle: Broken\nseverity: catastrophic\ndata_categories: [name]\nchannels: [email]\n",
+    )
+    .unwrap();
+    let out = tocsin(&db)
+        .arg("serve")
+        .env("TOCSIN_PLAYBOOKS_DIR", &dir)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("broken.yaml:3:"), "{err}");
+    assert!(err.contains("catastrophic"), "{err}");
+}
