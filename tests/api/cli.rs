@@ -1,26 +1,7 @@
 //! The real binary: first start, graceful shutdown, configuration errors.
-use crate::helpers::{Backend, TestDb};
+use crate::helpers::{tocsin, Backend, TestDb};
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
-
-fn tocsin(db: &TestDb) -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_tocsin"));
-    cmd.env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .env("TOCSIN_DATABASE_URL", &db.url)
-        .env("TOCSIN_LOG", "warn")
-        .env(
-            "TOCSIN_PLAYBOOKS_DIR",
-            concat!(env!("CARGO_MANIFEST_DIR"), "/playbooks"),
-        )
-        .env(
-            "TOCSIN_TEMPLATES_DIR",
-            concat!(env!("CARGO_MANIFEST_DIR"), "/templates"),
-        )
-        .env("TOCSIN_OUTBOX_DIR", db.dir.path().join("outbox"))
-        .current_dir(db.dir.path());
-    cmd
-}
 
 /// Callers wait for the child after terminating it.
 #[allow(clippy::zombie_processes)]

@@ -284,22 +284,8 @@ crate::on_both_databases!(
 
 /// Runs `tocsin serve --demo` until it listens; returns what it printed, then stops it.
 fn serve_demo(db: &TestDb) -> Vec<String> {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_tocsin"))
+    let mut child = crate::helpers::tocsin(db)
         .args(["serve", "--demo", "--addr", "127.0.0.1:0"])
-        .env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .env("TOCSIN_DATABASE_URL", &db.url)
-        .env("TOCSIN_LOG", "warn")
-        .env(
-            "TOCSIN_PLAYBOOKS_DIR",
-            concat!(env!("CARGO_MANIFEST_DIR"), "/playbooks"),
-        )
-        .env(
-            "TOCSIN_TEMPLATES_DIR",
-            concat!(env!("CARGO_MANIFEST_DIR"), "/templates"),
-        )
-        .env("TOCSIN_OUTBOX_DIR", db.dir.path().join("outbox"))
-        .current_dir(db.dir.path())
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
         .spawn()

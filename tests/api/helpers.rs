@@ -317,3 +317,23 @@ macro_rules! on_both_databases {
         )*
     };
 }
+
+/// The `tocsin` binary with a clean environment pointed at `db`.
+pub fn tocsin(db: &TestDb) -> std::process::Command {
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_tocsin"));
+    cmd.env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("TOCSIN_DATABASE_URL", &db.url)
+        .env("TOCSIN_LOG", "warn")
+        .env(
+            "TOCSIN_PLAYBOOKS_DIR",
+            concat!(env!("CARGO_MANIFEST_DIR"), "/playbooks"),
+        )
+        .env(
+            "TOCSIN_TEMPLATES_DIR",
+            concat!(env!("CARGO_MANIFEST_DIR"), "/templates"),
+        )
+        .env("TOCSIN_OUTBOX_DIR", db.dir.path().join("outbox"))
+        .current_dir(db.dir.path());
+    cmd
+}
