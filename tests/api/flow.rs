@@ -547,17 +547,7 @@ async fn incidents_validate_and_move_only_forward(app: TestApp) {
 }
 
 async fn with_smtp(backend: Backend, test: impl AsyncFnOnce(TestApp, SmtpServer)) {
-    let smtp = SmtpServer::start();
-    let url = smtp.url();
-    let Some(app) = TestApp::spawn_with(
-        backend,
-        &[("TOCSIN_SMTP_URL", &url), ("TOCSIN_RETRY_BASE_MS", "0")],
-    )
-    .await
-    else {
-        return;
-    };
-    test(app, smtp).await;
+    with_smtp_opts(backend, &[], test).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -576,3 +566,90 @@ crate::on_both_databases!(
     without_smtp_mail_lands_in_the_outbox_folder,
     incidents_validate_and_move_only_forward,
 );
+
+/// A temporary failure is retried until the attempts run out; the delivery is then `failed`,
+/// and a delivery left `sending` by a crashed dispatcher is taken up again once its lease ends.
+async fn retries_end_in_failed_and_expired_leases_are_reclaimed(app: TestApp, smtp: SmtpServer) {
+    use sea_orm::ConnectionTrait;
+    smtp.defer("emil@slow.example.com", 100);
+    let t = team(&app).await;
+    let id = scoped_and_approved(&app, &t).await;
+    app.post_json(
+        &format!("/api/v1/incidents/{id}/dispatch"),
+        &t.responder,
+        &json!({}),
+    )
+    .await;
+    let dispatcher = tocsin::delivery::Dispatcher::new(app.state.clone()).unwrap();
+    dispatcher.run_until_idle().await.unwrap();
+    let (_, del) = app
+        .get(&format!("/api/v1/incidents/{id}/delivery"), &t.viewer)
+        .await;
+    assert_eq!(del["failed"], 1, "{del}");
+    assert_eq!(del["sent"], 3, "{del}");
+    let tries = smtp
+        .rejections()
+        .iter()
+        .filter(|(a, _)| a == "emil@slow.example.com")
+        .count();
+    assert_eq!(tries, 3, "TOCSIN_MAX_ATTEMPTS=3 attempts, no more");
+
+    // A crash mid-send: the row is `sending` with a lease that has run out.
+    app.db
+        .execute_unprepared(&format!(
+            "UPDATE deliveries SET status = 'sending', lease_until = '2000-01-01T00:00:00Z', attempts = 1 \
+             WHERE incident_id = {id} AND status = 'sent' AND id = (SELECT MIN(id) FROM deliveries WHERE incident_id = {id} AND status = 'sent')"
+        ))
+        .await
+        .unwrap();
+    let before = smtp.received().len();
+    let attempts = dispatcher.run_until_idle().await.unwrap();
+    assert_eq!(attempts, 1, "the expired lease is reclaimed once");
+    let after = smtp.received();
+    assert_eq!(after.len(), before + 1);
+    let resent = after.last().unwrap();
+    let first = after[..before].iter().find(|m| m.to == resent.to).unwrap();
+    assert_eq!(
+        first.header("Message-ID"),
+        resent.header("Message-ID"),
+        "a retry keeps its identity"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn retries_and_leases_sqlite() {
+    with_smtp_opts(
+        Backend::Sqlite,
+        &[("TOCSIN_MAX_ATTEMPTS", "3")],
+        retries_end_in_failed_and_expired_leases_are_reclaimed,
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn retries_and_leases_postgres() {
+    with_smtp_opts(
+        Backend::Postgres,
+        &[("TOCSIN_MAX_ATTEMPTS", "3")],
+        retries_end_in_failed_and_expired_leases_are_reclaimed,
+    )
+    .await;
+}
+
+async fn with_smtp_opts(
+    backend: Backend,
+    extra: &[(&str, &str)],
+    test: impl AsyncFnOnce(TestApp, SmtpServer),
+) {
+    let smtp = SmtpServer::start();
+    let url = smtp.url();
+    let mut env = vec![
+        ("TOCSIN_SMTP_URL", url.as_str()),
+        ("TOCSIN_RETRY_BASE_MS", "0"),
+    ];
+    env.extend_from_slice(extra);
+    let Some(app) = TestApp::spawn_with(backend, &env).await else {
+        return;
+    };
+    test(app, smtp).await;
+}
