@@ -653,3 +653,68 @@ async fn with_smtp_opts(
     };
     test(app, smtp).await;
 }
+
+/// Two dispatchers (two connection pools, as two processes would have) share one outbox and
+/// send each notice exactly once.
+async fn two_dispatchers_send_each_notice_once(app: TestApp, smtp: SmtpServer) {
+    let t = team(&app).await;
+    let mut csv = String::from("external_id,email\n");
+    let ids: Vec<String> = (0..60).map(|i| format!("w-{i}")).collect();
+    for id in &ids {
+        csv.push_str(&format!("{id},{id}@example.com\n"));
+    }
+    app.post_body("/api/v1/subjects/import", &t.responder, "text/csv", csv)
+        .await;
+    let id = open_incident(&app, &t.responder).await;
+    app.post_json(
+        &format!("/api/v1/incidents/{id}/population"),
+        &t.responder,
+        &json!({ "external_ids": ids }),
+    )
+    .await;
+    app.post_json(
+        &format!("/api/v1/incidents/{id}/notices"),
+        &t.responder,
+        &json!({}),
+    )
+    .await;
+    app.post_json(
+        &format!("/api/v1/incidents/{id}/approval"),
+        &t.approver,
+        &json!({}),
+    )
+    .await;
+    app.post_json(
+        &format!("/api/v1/incidents/{id}/dispatch"),
+        &t.responder,
+        &json!({}),
+    )
+    .await;
+
+    let settings = tocsin::config::Settings::from_lookup(|k| app.env.get(k).cloned()).unwrap();
+    let other = tocsin::app::build_state(settings).await.unwrap();
+    let a = tocsin::delivery::Dispatcher::new(app.state.clone()).unwrap();
+    let b = tocsin::delivery::Dispatcher::new(other).unwrap();
+    let (ra, rb) = tokio::join!(a.run_until_idle(), b.run_until_idle());
+    assert_eq!(
+        ra.unwrap() + rb.unwrap(),
+        60,
+        "sixty attempts between them, none repeated"
+    );
+    let got = smtp.received();
+    let mut to: Vec<String> = got.iter().flat_map(|m| m.to.clone()).collect();
+    to.sort();
+    to.dedup();
+    assert_eq!(got.len(), 60);
+    assert_eq!(to.len(), 60, "every person exactly once");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_dispatchers_sqlite() {
+    with_smtp(Backend::Sqlite, two_dispatchers_send_each_notice_once).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_dispatchers_postgres() {
+    with_smtp(Backend::Postgres, two_dispatchers_send_each_notice_once).await;
+}
