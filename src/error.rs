@@ -28,6 +28,13 @@ pub enum AppError {
     /// 404
     #[error("{0} not found")]
     NotFound(String),
+    /// 404 with its own code and details (e.g. an unknown jurisdiction).
+    #[error("{message}")]
+    Unknown {
+        code: &'static str,
+        message: String,
+        details: Value,
+    },
     /// 409: the request conflicts with the current state.
     #[error("{message}")]
     Conflict { code: &'static str, message: String },
@@ -115,6 +122,11 @@ impl IntoResponse for AppError {
                 format!("{what} not found"),
                 Value::Null,
             ),
+            AppError::Unknown {
+                code,
+                message,
+                details,
+            } => (StatusCode::NOT_FOUND, code, message, details),
             AppError::Conflict { code, message } => {
                 (StatusCode::CONFLICT, code, message, Value::Null)
             }

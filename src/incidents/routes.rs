@@ -8,7 +8,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::routing::get;
 use axum::{Json, Router};
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, SubsecRound, Utc};
 use entity::{incident, incident_event};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder,
@@ -54,7 +54,7 @@ impl Fields {
 
     fn instant(&mut self, field: &str, value: &str) -> Option<DateTime<Utc>> {
         match DateTime::parse_from_rfc3339(value.trim()) {
-            Ok(t) => Some(t.with_timezone(&Utc).trunc_micros()),
+            Ok(t) => Some(t.with_timezone(&Utc).trunc_subsecs(6)),
             Err(_) => {
                 self.add(
                     field,
@@ -71,17 +71,6 @@ impl Fields {
         } else {
             Err(AppError::Validation(self.0))
         }
-    }
-}
-
-trait TruncMicros {
-    fn trunc_micros(self) -> Self;
-}
-
-impl TruncMicros for DateTime<Utc> {
-    fn trunc_micros(self) -> Self {
-        use chrono::SubsecRound;
-        self.trunc_subsecs(6)
     }
 }
 

@@ -44,6 +44,15 @@ impl Status {
         }
     }
 
+    /// Whether sending notices moves the incident to notifying: it does from any stage of the
+    /// investigation (notice often cannot wait for containment), never from closed.
+    pub fn moves_on_dispatch(self) -> bool {
+        matches!(
+            self,
+            Status::Open | Status::Investigating | Status::Contained
+        )
+    }
+
     /// `Ok` when the move is allowed, else why not.
     pub fn check_move(self, to: Status) -> Result<(), String> {
         if self.next().contains(&to) {

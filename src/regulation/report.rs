@@ -6,7 +6,6 @@ use super::gdpr;
 use crate::audit::Actor;
 use crate::error::AppError;
 use crate::incidents::playbooks::Playbooks;
-use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use entity::report;
 use sea_orm::{ActiveModelTrait, DatabaseConnection, Set, TransactionTrait};
@@ -122,15 +121,12 @@ impl IntoResponse for ReportError {
     fn into_response(self) -> Response {
         let message = self.to_string();
         match self {
-            // `AppError` has no 404 with its own code; same envelope, built here.
-            ReportError::UnknownJurisdiction(_) => {
-                let body = json!({ "error": {
-                    "code": "unknown_jurisdiction",
-                    "message": message,
-                    "details": { "supported": Regime::supported() },
-                }});
-                (StatusCode::NOT_FOUND, axum::Json(body)).into_response()
+            ReportError::UnknownJurisdiction(_) => AppError::Unknown {
+                code: "unknown_jurisdiction",
+                message,
+                details: json!({ "supported": Regime::supported() }),
             }
+            .into_response(),
             ReportError::FormatUnavailable(_) => AppError::BadRequest {
                 code: "format_unavailable",
                 message,
