@@ -133,9 +133,9 @@ pub fn now() -> DateTime<Utc> {
 }
 
 /// The hash of an entry: SHA-256 over a JSON array of its fields, so no field can bleed into
-/// its neighbour.
+/// its neighbour. Public so that tests can forge a rewritten entry.
 #[allow(clippy::too_many_arguments)]
-fn entry_hash(
+pub fn entry_hash(
     seq: i64,
     at: &DateTime<Utc>,
     actor: &str,

@@ -43,12 +43,7 @@ async fn approve(app: &TestApp, id: i64) {
 }
 
 async fn publish(app: &TestApp, id: i64) -> (u16, Value) {
-    app.post_json(
-        &format!("/api/v1/incidents/{id}/announcement"),
-        &app.admin_token,
-        &json!({}),
-    )
-    .await
+    app.act(id, "announcement", &app.admin_token).await
 }
 
 /// A GET without credentials: status, content type, body.

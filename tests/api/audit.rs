@@ -1,4 +1,11 @@
 use crate::helpers::TestApp;
+
+/// Runs `tocsin audit verify`, expects it to fail (exit 1), and returns what it said.
+fn verify_fails(app: &TestApp) -> String {
+    let out = app.cli(&["audit", "verify"]);
+    assert_eq!(out.status.code(), Some(1));
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
 use sea_orm::ConnectionTrait;
 
 async fn changes_are_audited_and_the_chain_verifies(app: TestApp) {
@@ -45,9 +52,7 @@ async fn audit_verify_names_the_first_edited_entry(app: TestApp) {
         )
         .await
         .unwrap();
-    let out = app.cli(&["audit", "verify"]);
-    assert_eq!(out.status.code(), Some(1));
-    let err = String::from_utf8_lossy(&out.stderr);
+    let err = verify_fails(&app);
     assert!(err.contains("broken at entry 1"), "{err}");
     assert!(err.contains("edited"), "{err}");
 }
@@ -66,9 +71,7 @@ async fn audit_verify_names_a_deleted_entry(app: TestApp) {
         .execute_unprepared("DELETE FROM audit_log WHERE seq = 2")
         .await
         .unwrap();
-    let out = app.cli(&["audit", "verify"]);
-    assert_eq!(out.status.code(), Some(1));
-    let err = String::from_utf8_lossy(&out.stderr);
+    let err = verify_fails(&app);
     assert!(err.contains("broken at entry 2"), "{err}");
     assert!(err.contains("missing"), "{err}");
 }
@@ -78,22 +81,45 @@ async fn audit_verify_detects_a_truncated_tail(app: TestApp) {
         .execute_unprepared("DELETE FROM audit_log WHERE seq = 2")
         .await
         .unwrap();
-    let out = app.cli(&["audit", "verify"]);
-    assert_eq!(out.status.code(), Some(1));
-    let err = String::from_utf8_lossy(&out.stderr);
+    let err = verify_fails(&app);
     assert!(err.contains("removed from the end"), "{err}");
 }
 
 async fn audit_verify_detects_a_rewritten_entry(app: TestApp) {
-    // A forger who recomputes the edited entry's own hash still breaks the next link.
+    use sea_orm::EntityTrait;
+    // A forger who edits entry 1 and recomputes its own hash still breaks the link from entry 2.
+    let e = entity::audit_log::Entity::find_by_id(1)
+        .one(&app.db)
+        .await
+        .unwrap()
+        .unwrap();
+    let details = r#"{"email":"mallory@example.test","role":"admin"}"#;
+    let forged = tocsin::audit::entry_hash(
+        e.seq,
+        &e.at,
+        &e.actor,
+        &e.action,
+        &e.target_type,
+        &e.target_id,
+        details,
+        &e.prev_hash,
+    );
     app.db
-        .execute_unprepared("UPDATE audit_log SET hash = 'ffff' WHERE seq = 1")
+        .execute(sea_orm::Statement::from_sql_and_values(
+            app.db.get_database_backend(),
+            match app.db.get_database_backend() {
+                sea_orm::DbBackend::Postgres => {
+                    "UPDATE audit_log SET details = $1, hash = $2 WHERE seq = 1"
+                }
+                _ => "UPDATE audit_log SET details = ?, hash = ? WHERE seq = 1",
+            },
+            [details.into(), forged.into()],
+        ))
         .await
         .unwrap();
-    let out = app.cli(&["audit", "verify"]);
-    assert_eq!(out.status.code(), Some(1));
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("entry 1"), "{err}");
+    let err = verify_fails(&app);
+    assert!(err.contains("broken at entry 1"), "{err}");
+    assert!(err.contains("changed or replaced"), "{err}");
 }
 
 crate::on_both_databases!(

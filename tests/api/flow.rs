@@ -98,30 +98,12 @@ async fn scoped_and_approved(app: &TestApp, t: &Team) -> i64 {
         json!({"US": 1, "US-CA": 1, "FR": 1, "CN": 1, "DE": 2})
     );
 
-    let (status, c) = app
-        .post_json(
-            &format!("/api/v1/incidents/{id}/notices"),
-            &t.responder,
-            &json!({}),
-        )
-        .await;
+    let (status, c) = app.act(id, "notices", &t.responder).await;
     assert_eq!(status, 200, "{c}");
     assert_eq!(c["count"], 5);
-    let (status, _) = app
-        .post_json(
-            &format!("/api/v1/incidents/{id}/dispatch"),
-            &t.responder,
-            &json!({}),
-        )
-        .await;
+    let (status, _) = app.act(id, "dispatch", &t.responder).await;
     assert_eq!(status, 409, "dispatch before approval is refused");
-    let (status, a) = app
-        .post_json(
-            &format!("/api/v1/incidents/{id}/approval"),
-            &t.approver,
-            &json!({}),
-        )
-        .await;
+    let (status, a) = app.act(id, "approval", &t.approver).await;
     assert_eq!(status, 200, "{a}");
     assert_eq!(a["notices"]["approved"], true);
     id
@@ -172,13 +154,7 @@ async fn the_whole_flow_reaches_people_by_email(app: TestApp, smtp: SmtpServer) 
         .await;
     assert_eq!(status, 403, "viewers do not see personal data");
 
-    let (status, d) = app
-        .post_json(
-            &format!("/api/v1/incidents/{id}/dispatch"),
-            &t.responder,
-            &json!({}),
-        )
-        .await;
+    let (status, d) = app.act(id, "dispatch", &t.responder).await;
     assert_eq!(status, 202, "{d}");
     assert_eq!(d["queued"], 5);
     let (_, inc) = app.get(&format!("/api/v1/incidents/{id}"), &t.viewer).await;
@@ -246,13 +222,7 @@ async fn the_whole_flow_reaches_people_by_email(app: TestApp, smtp: SmtpServer) 
     assert_eq!(del["by_channel"]["sms"]["total"], 0);
 
     // Dispatching again queues nothing and sends nothing twice.
-    let (status, d) = app
-        .post_json(
-            &format!("/api/v1/incidents/{id}/dispatch"),
-            &t.responder,
-            &json!({}),
-        )
-        .await;
+    let (status, d) = app.act(id, "dispatch", &t.responder).await;
     assert_eq!(status, 202);
     assert_eq!(d["queued"], 0);
     let attempts = tocsin::delivery::Dispatcher::new(app.state.clone())
@@ -264,13 +234,7 @@ async fn the_whole_flow_reaches_people_by_email(app: TestApp, smtp: SmtpServer) 
     assert_eq!(smtp.received().len(), 3);
 
     // The public fallback, readable without login.
-    let (status, ann) = app
-        .post_json(
-            &format!("/api/v1/incidents/{id}/announcement"),
-            &t.responder,
-            &json!({}),
-        )
-        .await;
+    let (status, ann) = app.act(id, "announcement", &t.responder).await;
     assert!(status == 201 || status == 200, "{ann}");
     let url = ann["url"].as_str().unwrap().to_string();
     let page = reqwest::get(&url).await.unwrap();
@@ -358,47 +322,17 @@ async fn a_content_change_after_approval_withdraws_it(app: TestApp) {
         .await;
     assert_eq!(status, 200, "{inc}");
     assert_eq!(inc["notices"]["approved"], false);
-    let (status, e) = app
-        .post_json(
-            &format!("/api/v1/incidents/{id}/dispatch"),
-            &t.responder,
-            &json!({}),
-        )
-        .await;
+    let (status, e) = app.act(id, "dispatch", &t.responder).await;
     assert_eq!(status, 409);
     assert_eq!(e["error"]["code"], "not_approved");
-    let (status, e) = app
-        .post_json(
-            &format!("/api/v1/incidents/{id}/approval"),
-            &t.approver,
-            &json!({}),
-        )
-        .await;
+    let (status, e) = app.act(id, "approval", &t.approver).await;
     assert_eq!(status, 409, "stale notices cannot be approved: {e}");
     assert_eq!(e["error"]["code"], "stale_notices");
-    let (status, _) = app
-        .post_json(
-            &format!("/api/v1/incidents/{id}/notices"),
-            &t.responder,
-            &json!({}),
-        )
-        .await;
+    let (status, _) = app.act(id, "notices", &t.responder).await;
     assert_eq!(status, 200);
-    let (status, _) = app
-        .post_json(
-            &format!("/api/v1/incidents/{id}/approval"),
-            &t.approver,
-            &json!({}),
-        )
-        .await;
+    let (status, _) = app.act(id, "approval", &t.approver).await;
     assert_eq!(status, 200);
-    let (status, _) = app
-        .post_json(
-            &format!("/api/v1/incidents/{id}/dispatch"),
-            &t.responder,
-            &json!({}),
-        )
-        .await;
+    let (status, _) = app.act(id, "dispatch", &t.responder).await;
     assert_eq!(status, 202);
     let (_, tl) = app
         .get(&format!("/api/v1/incidents/{id}/timeline"), &t.viewer)
@@ -421,28 +355,11 @@ async fn only_approvers_approve(app: TestApp) {
         &json!({"external_ids": ["p-a"]}),
     )
     .await;
-    let (status, _) = app
-        .post_json(
-            &format!("/api/v1/incidents/{id}/approval"),
-            &t.approver,
-            &json!({}),
-        )
-        .await;
+    let (status, _) = app.act(id, "approval", &t.approver).await;
     assert_eq!(status, 409, "nothing composed yet");
-    app.post_json(
-        &format!("/api/v1/incidents/{id}/notices"),
-        &t.responder,
-        &json!({}),
-    )
-    .await;
+    app.act(id, "notices", &t.responder).await;
     for token in [&t.responder, &app.admin_token, &t.viewer] {
-        let (status, _) = app
-            .post_json(
-                &format!("/api/v1/incidents/{id}/approval"),
-                token,
-                &json!({}),
-            )
-            .await;
+        let (status, _) = app.act(id, "approval", token).await;
         assert_eq!(status, 403);
     }
 }
@@ -450,12 +367,7 @@ async fn only_approvers_approve(app: TestApp) {
 async fn without_smtp_mail_lands_in_the_outbox_folder(app: TestApp) {
     let t = team(&app).await;
     let id = scoped_and_approved(&app, &t).await;
-    app.post_json(
-        &format!("/api/v1/incidents/{id}/dispatch"),
-        &t.responder,
-        &json!({}),
-    )
-    .await;
+    app.act(id, "dispatch", &t.responder).await;
     tocsin::delivery::Dispatcher::new(app.state.clone())
         .unwrap()
         .run_until_idle()
@@ -574,12 +486,7 @@ async fn retries_end_in_failed_and_expired_leases_are_reclaimed(app: TestApp, sm
     smtp.defer("emil@slow.example.com", 100);
     let t = team(&app).await;
     let id = scoped_and_approved(&app, &t).await;
-    app.post_json(
-        &format!("/api/v1/incidents/{id}/dispatch"),
-        &t.responder,
-        &json!({}),
-    )
-    .await;
+    app.act(id, "dispatch", &t.responder).await;
     let dispatcher = tocsin::delivery::Dispatcher::new(app.state.clone()).unwrap();
     dispatcher.run_until_idle().await.unwrap();
     let (_, del) = app
@@ -672,24 +579,9 @@ async fn two_dispatchers_send_each_notice_once(app: TestApp, smtp: SmtpServer) {
         &json!({ "external_ids": ids }),
     )
     .await;
-    app.post_json(
-        &format!("/api/v1/incidents/{id}/notices"),
-        &t.responder,
-        &json!({}),
-    )
-    .await;
-    app.post_json(
-        &format!("/api/v1/incidents/{id}/approval"),
-        &t.approver,
-        &json!({}),
-    )
-    .await;
-    app.post_json(
-        &format!("/api/v1/incidents/{id}/dispatch"),
-        &t.responder,
-        &json!({}),
-    )
-    .await;
+    app.act(id, "notices", &t.responder).await;
+    app.act(id, "approval", &t.approver).await;
+    app.act(id, "dispatch", &t.responder).await;
 
     let settings = tocsin::config::Settings::from_lookup(|k| app.env.get(k).cloned()).unwrap();
     let other = tocsin::app::build_state(settings).await.unwrap();

@@ -187,39 +187,44 @@ impl TestApp {
             .secret
     }
 
-    pub async fn get(&self, path: &str, token: &str) -> (u16, Value) {
-        let res = self
+    /// Sends a request with the token (and a JSON body, if any); the status and the JSON back.
+    pub async fn send(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        token: &str,
+        body: Option<&Value>,
+    ) -> (u16, Value) {
+        let mut req = self
             .client
-            .get(self.url(path))
-            .bearer_auth(token)
-            .send()
-            .await
-            .unwrap();
-        json_of(res).await
+            .request(method, self.url(path))
+            .bearer_auth(token);
+        if let Some(body) = body {
+            req = req.json(body);
+        }
+        json_of(req.send().await.unwrap()).await
+    }
+
+    pub async fn get(&self, path: &str, token: &str) -> (u16, Value) {
+        self.send(reqwest::Method::GET, path, token, None).await
     }
 
     pub async fn post_json(&self, path: &str, token: &str, body: &Value) -> (u16, Value) {
-        let res = self
-            .client
-            .post(self.url(path))
-            .bearer_auth(token)
-            .json(body)
-            .send()
+        self.send(reqwest::Method::POST, path, token, Some(body))
             .await
-            .unwrap();
-        json_of(res).await
     }
 
     pub async fn patch_json(&self, path: &str, token: &str, body: &Value) -> (u16, Value) {
-        let res = self
-            .client
-            .patch(self.url(path))
-            .bearer_auth(token)
-            .json(body)
-            .send()
+        self.send(reqwest::Method::PATCH, path, token, Some(body))
             .await
-            .unwrap();
-        json_of(res).await
+    }
+
+    /// POSTs an incident action (`notices`, `approval`, `dispatch`, `announcement`) with an
+    /// empty body.
+    pub async fn act(&self, incident: i64, action: &str, token: &str) -> (u16, Value) {
+        let path = format!("/api/v1/incidents/{incident}/{action}");
+        self.post_json(&path, token, &Value::Object(Default::default()))
+            .await
     }
 
     pub async fn post_body(
