@@ -39,6 +39,12 @@ pub async fn migrate(db: &DatabaseConnection) -> anyhow::Result<()> {
         .context("database migration failed")
 }
 
+/// A timestamp as sqlx stores it in SQLite (RFC 3339, `+00:00`), for writes that go
+/// around sea-orm (the bulk import).
+pub fn sqlite_timestamp(at: &chrono::DateTime<chrono::Utc>) -> String {
+    at.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, false)
+}
+
 pub fn is_postgres(db: &impl sea_orm::ConnectionTrait) -> bool {
     db.get_database_backend() == DbBackend::Postgres
 }

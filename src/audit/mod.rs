@@ -62,32 +62,33 @@ impl<'a> Target<'a> {
     }
 }
 
-/// Appends one entry. Call it inside the transaction that makes the change.
-pub async fn record(
-    db: &impl ConnectionTrait,
+// The four statements of an append, shared by both ways in.
+/// Takes the head's row lock (PostgreSQL) or the write lock (SQLite) before reading it.
+const LOCK_HEAD: &str = "UPDATE audit_head SET seq = seq + 1 WHERE id = 1";
+const READ_HEAD: &str = "SELECT seq, hash FROM audit_head WHERE id = 1";
+const INSERT_ENTRY: &str = "INSERT INTO audit_log \
+     (seq, at, actor, action, target_type, target_id, details, prev_hash, hash) \
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)";
+const SET_HEAD: &str = "UPDATE audit_head SET hash = ? WHERE id = 1";
+
+/// An entry with its place in the chain and its hash, ready to insert.
+struct Sealed {
+    seq: i64,
+    at: DateTime<Utc>,
+    actor: String,
+    details: String,
+    prev_hash: String,
+    hash: String,
+}
+
+fn seal(
+    seq: i64,
+    prev_hash: String,
     actor: &Actor,
     action: &str,
-    target: Target<'_>,
-    details: Value,
-) -> Result<i64, sea_orm::DbErr> {
-    let backend = db.get_database_backend();
-    // Take the head's row lock (PostgreSQL) or the write lock (SQLite) before reading it.
-    db.execute(stmt(
-        backend,
-        "UPDATE audit_head SET seq = seq + 1 WHERE id = 1",
-        vec![],
-    ))
-    .await?;
-    let head = db
-        .query_one(stmt(
-            backend,
-            "SELECT seq, hash FROM audit_head WHERE id = 1",
-            vec![],
-        ))
-        .await?
-        .ok_or_else(|| sea_orm::DbErr::Custom("audit_head row is missing".into()))?;
-    let seq: i64 = head.try_get("", "seq")?;
-    let prev_hash: String = head.try_get("", "hash")?;
+    target: &Target<'_>,
+    details: &Value,
+) -> Sealed {
     let at = now();
     let actor = actor.label();
     let details = details.to_string();
@@ -101,30 +102,83 @@ pub async fn record(
         &details,
         &prev_hash,
     );
-    db.execute(stmt(
-        backend,
-        "INSERT INTO audit_log (seq, at, actor, action, target_type, target_id, details, prev_hash, hash) \
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        vec![
-            seq.into(),
-            at.into(),
-            actor.into(),
-            action.into(),
-            target.kind.into(),
-            target.id.into(),
-            details.into(),
-            prev_hash.into(),
-            hash.clone().into(),
+    Sealed {
+        seq,
+        at,
+        actor,
+        details,
+        prev_hash,
+        hash,
+    }
+}
+
+/// Appends one entry. Call it inside the transaction that makes the change.
+pub async fn record(
+    db: &impl ConnectionTrait,
+    actor: &Actor,
+    action: &str,
+    target: Target<'_>,
+    details: Value,
+) -> Result<i64, sea_orm::DbErr> {
+    let backend = db.get_database_backend();
+    db.execute(stmt(backend, LOCK_HEAD, vec![])).await?;
+    let head = db
+        .query_one(stmt(backend, READ_HEAD, vec![]))
+        .await?
+        .ok_or_else(|| sea_orm::DbErr::Custom("audit_head row is missing".into()))?;
+    let e = seal(
+        head.try_get("", "seq")?,
+        head.try_get("", "hash")?,
+        actor,
+        action,
+        &target,
+        &details,
+    );
+    let values: Vec<sea_orm::Value> = vec![
+        e.seq.into(),
+        e.at.into(),
+        e.actor.into(),
+        action.into(),
+        target.kind.into(),
+        target.id.into(),
+        e.details.into(),
+        e.prev_hash.into(),
+        e.hash.clone().into(),
+    ];
+    db.execute(stmt(backend, INSERT_ENTRY, values)).await?;
+    db.execute(stmt(backend, SET_HEAD, vec![e.hash.into()]))
+        .await?;
+    Ok(e.seq)
+}
+
+/// [`record`] on a plain SQLite connection (the bulk import's own), inside its transaction.
+/// Timestamps are written as sqlx writes them, so both ways in read back alike.
+pub fn record_sqlite(
+    conn: &rusqlite::Connection,
+    actor: &Actor,
+    action: &str,
+    target: Target<'_>,
+    details: Value,
+) -> rusqlite::Result<i64> {
+    conn.execute(LOCK_HEAD, [])?;
+    let (seq, prev_hash) = conn.query_row(READ_HEAD, [], |r| Ok((r.get(0)?, r.get(1)?)))?;
+    let e = seal(seq, prev_hash, actor, action, &target, &details);
+    conn.execute(
+        INSERT_ENTRY,
+        rusqlite::params![
+            e.seq,
+            crate::db::sqlite_timestamp(&e.at),
+            e.actor,
+            action,
+            target.kind,
+            target.id,
+            e.details,
+            e.prev_hash,
+            e.hash,
         ],
-    ))
-    .await?;
-    db.execute(stmt(
-        backend,
-        "UPDATE audit_head SET hash = ? WHERE id = 1",
-        vec![hash.into()],
-    ))
-    .await?;
-    Ok(seq)
+    )?;
+    conn.execute(SET_HEAD, [&e.hash])?;
+    Ok(e.seq)
 }
 
 /// The current instant at the precision both databases keep (microseconds).

@@ -72,9 +72,13 @@ impl Phone {
         if !super::phone_valid::is_valid(&number) {
             return Err(Invalid::new("is not a valid phone number for its country"));
         }
-        Ok(Phone(
-            number.format().mode(phonenumber::Mode::E164).to_string(),
-        ))
+        // E.164 is `+`, the country code and the national number: the crate's formatter gets
+        // there too, after matching the national formatting patterns it then ignores.
+        Ok(Phone(format!(
+            "+{}{}",
+            number.code().value(),
+            number.national()
+        )))
     }
 
     pub fn expose(&self) -> &str {
@@ -206,6 +210,33 @@ mod tests {
             Phone::parse("0151 23456789", Some(&de)).unwrap().expose(),
             "+4915123456789"
         );
+    }
+
+    /// National numbers: the E.164 form built here is the crate formatter's, leading zeros
+    /// of Italian numbers included.
+    #[test]
+    fn national_numbers_match_the_crate_formatter() {
+        for (input, country) in [
+            ("06 6982 1234", "IT"),
+            ("347 123 4567", "IT"),
+            ("0667095702", "FR"),
+            ("010-2443-8490", "KR"),
+            ("090-1234-5678", "JP"),
+            ("(11) 91234-5678", "BR"),
+            ("098765 43210", "IN"),
+            ("0412 345 678", "AU"),
+            ("07911 123456", "GB"),
+        ] {
+            let c = Country::parse(country).unwrap();
+            let ours = Phone::parse(input, Some(&c)).unwrap();
+            let id: phonenumber::country::Id = country.parse().unwrap();
+            let theirs = phonenumber::parse(Some(id), input).unwrap();
+            assert_eq!(
+                ours.expose(),
+                theirs.format().mode(phonenumber::Mode::E164).to_string(),
+                "{input} ({country})"
+            );
+        }
     }
 
     #[test]

@@ -1,22 +1,25 @@
 //! Subjects import: CSV or JSONL, streamed in batches, validated at the boundary, upserted by
 //! `external_id`.
 //!
-//! A reader thread parses and validates; the async writer upserts batches inside one
-//! transaction, so a fatal error (not CSV/JSONL, no `external_id` column, an over-large line)
-//! anywhere in the file rolls everything back and changes nothing. Rejected lines are reported
-//! with their line numbers and skipped. Memory stays bounded: at most a few batches are in
-//! flight, and at most `MAX_REPORTED` rejections are kept for the response.
+//! A reader thread parses records and deals them in batches to validator threads; the checked
+//! batches are collected in file order and written inside one transaction — on SQLite by a
+//! writer thread with a connection of its own (`sqlite_bulk`), elsewhere as multi-row upserts —
+//! so a fatal error (not CSV/JSONL, no `external_id` column, an over-large line) anywhere in
+//! the file rolls everything back and changes nothing. Rejected lines are reported with their
+//! line numbers and skipped. Rows identical to what is stored are not rewritten. Memory stays
+//! bounded: at most a few batches are in flight, and at most `MAX_REPORTED` rejections are
+//! kept for the response.
 use super::read::{read_all, Item};
+use super::sqlite_bulk::{self, Counts, Work};
 use super::validate::{validate, Col, SubjectRow};
 use crate::audit::{self, Actor, Target};
 use crate::db::stmt;
 use chrono::{DateTime, Utc};
-use rayon::prelude::*;
 use sea_orm::{
-    ConnectionTrait, DatabaseConnection, DbBackend, Statement, TransactionTrait, Value as DbValue,
+    ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, Statement,
+    TransactionTrait, Value as DbValue,
 };
 use serde::Serialize;
-use serde_json::json;
 use std::collections::HashMap;
 use std::io::Read;
 use std::sync::atomic::AtomicU64;
@@ -93,10 +96,32 @@ impl ImportError {
     }
 }
 
+/// A batch after validation, or the fatal error that ends the import.
 enum Msg {
-    Batch(Vec<SubjectRow>),
-    Rejected(Rejected),
+    Checked {
+        rows: Vec<SubjectRow>,
+        rejected: Vec<Rejected>,
+    },
     Failed(ImportError),
+}
+
+/// Validates a batch.
+fn check(items: Vec<Item>, categories: &[String]) -> Msg {
+    let mut rows = Vec::with_capacity(items.len());
+    let mut rejected = Vec::new();
+    for item in items {
+        match item {
+            Item::Unreadable { line, reason } => rejected.push(Rejected { line, reason }),
+            Item::Record(raw) => {
+                let line = raw.line;
+                match validate(raw, categories) {
+                    Ok(row) => rows.push(row),
+                    Err(reason) => rejected.push(Rejected { line, reason }),
+                }
+            }
+        }
+    }
+    Msg::Checked { rows, rejected }
 }
 
 /// Imports subjects from `input`. `on_reject` sees every rejected line as it is found;
@@ -110,95 +135,184 @@ pub async fn import_subjects<R: Read + Send + 'static>(
     bytes_read: Arc<AtomicU64>,
     mut on_reject: impl FnMut(&Rejected) + Send,
 ) -> Result<ImportReport, ImportError> {
-    let (tx, mut rx) = tokio::sync::mpsc::channel::<Msg>(4);
     let backend = db.get_database_backend();
     let now = audit::now();
-    let reader = tokio::task::spawn_blocking(move || {
-        // Records are validated a batch at a time on all cores (phone numbers dominate the
-        // cost), then handed on in file order.
-        let mut pending: Vec<Item> = Vec::with_capacity(BATCH);
-        let flush = |pending: &mut Vec<Item>| -> bool {
-            let checked: Vec<Result<SubjectRow, Rejected>> = std::mem::take(pending)
-                .into_par_iter()
-                .map(|item| match item {
-                    Item::Unreadable { line, reason } => Err(Rejected { line, reason }),
-                    Item::Record(raw) => {
-                        let line = raw.line;
-                        validate(raw, &categories).map_err(|reason| Rejected { line, reason })
-                    }
-                })
-                .collect();
-            let mut rows = Vec::with_capacity(checked.len());
-            for c in checked {
-                match c {
-                    Ok(row) => rows.push(row),
-                    Err(r) => {
-                        if tx.blocking_send(Msg::Rejected(r)).is_err() {
-                            return false;
-                        }
-                    }
+    // Three stages overlap: a reader thread parses records a batch at a time and deals the
+    // batches round-robin to validator threads (phone numbers dominate their cost); this task
+    // collects the checked batches in the same order, so rows reach the writer in file order.
+    let validators = std::thread::available_parallelism().map_or(2, |n| n.get().clamp(1, 4));
+    let mut inputs = Vec::with_capacity(validators);
+    let mut outputs = Vec::with_capacity(validators);
+    let mut threads = Vec::with_capacity(validators + 1);
+    for _ in 0..validators {
+        let (in_tx, in_rx) = std::sync::mpsc::sync_channel::<Result<Vec<Item>, ImportError>>(2);
+        let (out_tx, out_rx) = tokio::sync::mpsc::channel::<Msg>(2);
+        inputs.push(in_tx);
+        outputs.push(out_rx);
+        let categories = categories.clone();
+        threads.push(tokio::task::spawn_blocking(move || {
+            for batch in in_rx {
+                let msg = match batch {
+                    Ok(items) => check(items, &categories),
+                    Err(e) => Msg::Failed(e),
+                };
+                if out_tx.blocking_send(msg).is_err() {
+                    return;
                 }
             }
-            rows.is_empty() || tx.blocking_send(Msg::Batch(rows)).is_ok()
+        }));
+    }
+    threads.push(tokio::task::spawn_blocking(move || {
+        let mut pending: Vec<Item> = Vec::with_capacity(BATCH);
+        let mut next = 0;
+        let mut deal = |batch| {
+            let sent = inputs[next % inputs.len()].send(batch).is_ok();
+            next += 1;
+            sent
         };
         let result = read_all(input, format, bytes_read, |item| {
             pending.push(item);
-            pending.len() < BATCH || flush(&mut pending)
+            pending.len() < BATCH
+                || deal(Ok(std::mem::replace(
+                    &mut pending,
+                    Vec::with_capacity(BATCH),
+                )))
         });
-        let last = match result {
-            Ok(()) if flush(&mut pending) => None,
-            Ok(()) => return,
-            Err(e) => Some(Msg::Failed(e)),
-        };
-        if let Some(msg) = last {
-            let _ = tx.blocking_send(msg);
-        }
-    });
+        deal(result.map(|()| pending));
+    }));
 
     let mut report = ImportReport::default();
-    let txn = db.begin().await?;
+    let mut writer = Writer::start(db, now).await?;
     let outcome: Result<(), ImportError> = async {
-        while let Some(msg) = rx.recv().await {
-            match msg {
-                Msg::Batch(rows) => apply(&txn, prepare(rows, backend, now), &mut report).await?,
-                Msg::Rejected(r) => {
-                    on_reject(&r);
-                    report.rejected_count += 1;
-                    if report.rejected.len() < MAX_REPORTED {
-                        report.rejected.push(r);
-                    } else {
-                        report.rejected_truncated = true;
-                    }
-                }
+        for k in 0.. {
+            // The first validator with nothing more to give marks the end of the file.
+            let n = outputs.len();
+            let Some(msg) = outputs[k % n].recv().await else {
+                return Ok(());
+            };
+            let (rows, rejected) = match msg {
+                Msg::Checked { rows, rejected } => (rows, rejected),
                 Msg::Failed(e) => return Err(e),
+            };
+            for r in rejected {
+                on_reject(&r);
+                report.rejected_count += 1;
+                if report.rejected.len() < MAX_REPORTED {
+                    report.rejected.push(r);
+                } else {
+                    report.rejected_truncated = true;
+                }
+            }
+            if !rows.is_empty() {
+                writer.rows(rows, backend, now, &mut report).await?;
             }
         }
         Ok(())
     }
     .await;
-    drop(rx);
-    let _ = reader.await;
+    drop(outputs);
+    for t in threads {
+        let _ = t.await;
+    }
     match outcome {
         Ok(()) => {
-            audit::record(
-                &txn,
-                actor,
-                "subjects.import",
-                Target::new("subjects", "import"),
-                json!({
-                    "format": format!("{format:?}").to_lowercase(),
-                    "imported": report.imported,
-                    "updated": report.updated,
-                    "rejected": report.rejected_count,
-                }),
-            )
-            .await?;
-            txn.commit().await?;
+            let mut details = serde_json::Map::new();
+            details.insert("format".into(), format!("{format:?}").to_lowercase().into());
+            details.insert("rejected".into(), report.rejected_count.into());
+            writer.finish(actor, details, &mut report).await?;
             Ok(report)
         }
         Err(e) => {
-            txn.rollback().await?;
+            writer.abandon().await;
             Err(e)
+        }
+    }
+}
+
+/// Where validated rows go: SQLite's own bulk writer on a thread of its own (see
+/// `sqlite_bulk`), or multi-row upserts in a sea-orm transaction (PostgreSQL).
+enum Writer {
+    Sqlite {
+        work: tokio::sync::mpsc::Sender<Work>,
+        thread: tokio::task::JoinHandle<Result<Counts, ImportError>>,
+    },
+    Sql(DatabaseTransaction),
+}
+
+impl Writer {
+    async fn start(db: &DatabaseConnection, now: DateTime<Utc>) -> Result<Writer, ImportError> {
+        Ok(match sqlite_bulk::database_file(db).await? {
+            Some(file) => {
+                let (work, rx) = tokio::sync::mpsc::channel(4);
+                let thread = tokio::task::spawn_blocking(move || sqlite_bulk::write(file, now, rx));
+                Writer::Sqlite { work, thread }
+            }
+            None => Writer::Sql(db.begin().await?),
+        })
+    }
+
+    async fn rows(
+        &mut self,
+        rows: Vec<SubjectRow>,
+        backend: DbBackend,
+        now: DateTime<Utc>,
+        report: &mut ImportReport,
+    ) -> Result<(), ImportError> {
+        match self {
+            Writer::Sqlite { work, .. } => {
+                // A closed channel means the writer stopped on an error, which `finish` reports.
+                let _ = work.send(Work::Rows(rows)).await;
+                Ok(())
+            }
+            Writer::Sql(txn) => Ok(apply(txn, prepare(rows, backend, now), report).await?),
+        }
+    }
+
+    async fn finish(
+        self,
+        actor: &Actor,
+        mut details: serde_json::Map<String, serde_json::Value>,
+        report: &mut ImportReport,
+    ) -> Result<(), ImportError> {
+        match self {
+            Writer::Sqlite { work, thread } => {
+                let actor = actor.clone();
+                let _ = work.send(Work::Finish { actor, details }).await;
+                drop(work);
+                let counts = thread
+                    .await
+                    .map_err(|e| ImportError::Io(format!("the database writer stopped: {e}")))??;
+                report.imported = counts.imported;
+                report.updated = counts.updated;
+                Ok(())
+            }
+            Writer::Sql(txn) => {
+                details.insert("imported".into(), report.imported.into());
+                details.insert("updated".into(), report.updated.into());
+                audit::record(
+                    &txn,
+                    actor,
+                    "subjects.import",
+                    Target::new("subjects", "import"),
+                    serde_json::Value::Object(details),
+                )
+                .await?;
+                txn.commit().await?;
+                Ok(())
+            }
+        }
+    }
+
+    /// Rolls everything back.
+    async fn abandon(self) {
+        match self {
+            Writer::Sqlite { work, thread } => {
+                drop(work);
+                let _ = thread.await;
+            }
+            Writer::Sql(txn) => {
+                let _ = txn.rollback().await;
+            }
         }
     }
 }
@@ -213,8 +327,7 @@ struct Prepared {
     devices: Option<Statement>,
 }
 
-/// Builds a batch's three statements. None returns rows: with SQLite every returned row is a
-/// round trip between threads.
+/// Builds a batch's statements for the generic writer (PostgreSQL). None returns rows.
 fn prepare(rows: Vec<SubjectRow>, backend: DbBackend, now: DateTime<Utc>) -> Prepared {
     // A repeated external_id within a batch is applied in file order: later values win
     // column by column, and it counts as an update.
@@ -269,8 +382,20 @@ fn prepare(rows: Vec<SubjectRow>, backend: DbBackend, now: DateTime<Utc>) -> Pre
              birth_date, attributes, data_categories, created_at, updated_at) VALUES ",
         );
         sql.push_str(&vec![row_sql.as_str(); members.len()].join(","));
+        // Only rows with a changed value are written: an unchanged row keeps its updated_at.
+        let differs: Vec<String> = Col::ALL
+            .iter()
+            .filter(|c| mask & c.bit() != 0)
+            .map(|c| format!("subjects.{0} IS DISTINCT FROM excluded.{0}", c.sql()))
+            .collect();
         sql.push_str(" ON CONFLICT (external_id) DO UPDATE SET ");
         sql.push_str(&updates.join(", "));
+        if differs.is_empty() {
+            sql.push_str(" WHERE false");
+        } else {
+            sql.push_str(" WHERE ");
+            sql.push_str(&differs.join(" OR "));
+        }
         let mut values: Vec<DbValue> = Vec::with_capacity(members.len() * 12);
         for &i in &members {
             let r = &mut rows[i];

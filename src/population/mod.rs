@@ -5,6 +5,7 @@ pub mod inventory;
 mod read;
 mod routes;
 pub mod scope;
+mod sqlite_bulk;
 mod validate;
 
 pub use import::{import_subjects, Format, ImportError, ImportReport, Rejected, MAX_LINE_BYTES};

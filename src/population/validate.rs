@@ -235,7 +235,7 @@ pub fn validate(mut raw: RawRecord, categories: &[String]) -> Result<SubjectRow,
     if let Some(attrs) = &raw.attributes {
         set(
             Col::Attributes,
-            Some(Value::Object(attrs.clone()).to_string()),
+            Some(serde_json::to_string(attrs).unwrap_or_default()),
         );
     }
 

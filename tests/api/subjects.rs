@@ -198,6 +198,75 @@ async fn bad_files_are_refused_whole_and_change_nothing(app: TestApp) {
     assert_eq!(status, 404);
 }
 
+/// A fatal error after many batches have been written (and an existing subject updated)
+/// takes all of them back.
+async fn a_fatal_error_after_many_batches_rolls_every_row_back(app: TestApp) {
+    app.post_body(
+        "/api/v1/subjects/import",
+        &app.admin_token,
+        "text/csv",
+        "external_id,email\nkeep,keep@example.com\n",
+    )
+    .await;
+    let audit_before = app.count("audit_log").await;
+    let mut csv = String::from("external_id,email,push_platform,push_token\n");
+    csv.push_str("keep,changed@example.com,fcm,tok-keep\n");
+    for i in 0..3_000 {
+        csv.push_str(&format!("r{i},r{i}@example.com,fcm,tok-{i}\n"));
+    }
+    csv.push_str(&"x".repeat(70_000));
+    csv.push('\n');
+    let (status, r) = app
+        .post_body("/api/v1/subjects/import", &app.admin_token, "text/csv", csv)
+        .await;
+    assert_eq!(status, 400, "{r}");
+    assert_eq!(r["error"]["code"], "line_too_long", "{r}");
+    assert_eq!(app.count("subjects").await, 1);
+    assert_eq!(app.count("subject_devices").await, 0);
+    assert_eq!(app.count("audit_log").await, audit_before);
+    let (_, keep) = app.get("/api/v1/subjects/keep", &app.admin_token).await;
+    assert_eq!(keep["email"], "keep@example.com");
+}
+
+/// Importing the same rows again changes nothing: they count as updated (their subjects were
+/// known) but are not rewritten, so updated_at stays; a changed row is written.
+async fn reimporting_identical_rows_rewrites_nothing(app: TestApp) {
+    let csv = "external_id,email,country,company\nu-1,u1@example.com,FR,Acme\nu-2,u2@example.com,DE,Beta\n";
+    app.post_body("/api/v1/subjects/import", &app.admin_token, "text/csv", csv)
+        .await;
+    let (_, u1) = app.get("/api/v1/subjects/u-1", &app.admin_token).await;
+    let (_, u2) = app.get("/api/v1/subjects/u-2", &app.admin_token).await;
+
+    let (status, r) = app
+        .post_body("/api/v1/subjects/import", &app.admin_token, "text/csv", csv)
+        .await;
+    assert_eq!(status, 200, "{r}");
+    assert_eq!(
+        (r["imported"].as_u64(), r["updated"].as_u64()),
+        (Some(0), Some(2))
+    );
+    let (_, again) = app.get("/api/v1/subjects/u-1", &app.admin_token).await;
+    assert_eq!(again, u1, "an identical row is left as it was");
+
+    let changed = "external_id,email,country,company\nu-1,u1@example.com,FR,Acme\nu-2,u2@example.com,DE,Gamma\n";
+    app.post_body(
+        "/api/v1/subjects/import",
+        &app.admin_token,
+        "text/csv",
+        changed,
+    )
+    .await;
+    let (_, again) = app.get("/api/v1/subjects/u-1", &app.admin_token).await;
+    assert_eq!(again["updated_at"], u1["updated_at"]);
+    let (_, u2_now) = app.get("/api/v1/subjects/u-2", &app.admin_token).await;
+    assert_eq!(u2_now["attributes"]["company"], "Gamma");
+    assert_ne!(
+        u2_now["updated_at"], u2["updated_at"],
+        "a changed row is written"
+    );
+    assert_eq!(u2_now["created_at"], u2["created_at"]);
+}
+
 async fn cli_import_prints_rejections_and_counts(app: TestApp) {
     let path = app.test_db.dir.path().join("buyers.csv");
     std::fs::write(&path, CSV).unwrap();
@@ -259,6 +328,8 @@ async fn a_large_import_streams_in_batches(app: TestApp) {
 }
 
 crate::on_both_databases!(
+    a_fatal_error_after_many_batches_rolls_every_row_back,
+    reimporting_identical_rows_rewrites_nothing,
     csv_import_validates_normalises_and_reports_line_numbers,
     reimport_updates_by_external_id_and_leaves_absent_columns_alone,
     jsonl_import_takes_the_same_keys,
