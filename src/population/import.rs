@@ -11,7 +11,7 @@
 //! kept for the response.
 use super::read::{read_all, Item};
 use super::sqlite_bulk::{self, Counts, Work};
-use super::validate::{validate, Col, SubjectRow};
+use super::validate::{validate, Col, Memo, SubjectRow};
 use crate::audit::{self, Actor, Target};
 use crate::db::stmt;
 use chrono::{DateTime, Utc};
@@ -106,7 +106,7 @@ enum Msg {
 }
 
 /// Validates a batch.
-fn check(items: Vec<Item>, categories: &[String]) -> Msg {
+fn check(items: Vec<Item>, categories: &[String], memo: &mut Memo) -> Msg {
     let mut rows = Vec::with_capacity(items.len());
     let mut rejected = Vec::new();
     for item in items {
@@ -114,7 +114,7 @@ fn check(items: Vec<Item>, categories: &[String]) -> Msg {
             Item::Unreadable { line, reason } => rejected.push(Rejected { line, reason }),
             Item::Record(raw) => {
                 let line = raw.line;
-                match validate(raw, categories) {
+                match validate(raw, categories, memo) {
                     Ok(row) => rows.push(row),
                     Err(reason) => rejected.push(Rejected { line, reason }),
                 }
@@ -151,9 +151,10 @@ pub async fn import_subjects<R: Read + Send + 'static>(
         outputs.push(out_rx);
         let categories = categories.clone();
         threads.push(tokio::task::spawn_blocking(move || {
+            let mut memo = Memo::default();
             for batch in in_rx {
                 let msg = match batch {
-                    Ok(items) => check(items, &categories),
+                    Ok(items) => check(items, &categories, &mut memo),
                     Err(e) => Msg::Failed(e),
                 };
                 if out_tx.blocking_send(msg).is_err() {

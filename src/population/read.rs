@@ -141,7 +141,17 @@ fn read_csv<R: Read>(input: R, mut emit: impl FnMut(Item) -> bool) -> Result<(),
     {
         return Err(ImportError::MissingExternalId);
     }
-    let has_attributes = columns.iter().any(|c| matches!(c, Column::Attribute(_)));
+    // Other columns become one JSON object per row, written straight from the fields with
+    // its keys in order (as a JSON map would write them).
+    let mut attribute_columns: Vec<(usize, String)> = columns
+        .iter()
+        .enumerate()
+        .filter_map(|(i, c)| match c {
+            Column::Attribute(name) => Some((i, serde_json::to_string(name).unwrap_or_default())),
+            Column::Known(_) => None,
+        })
+        .collect();
+    attribute_columns.sort_by(|a, b| columns[a.0].name().cmp(columns[b.0].name()));
     let mut rec = csv::ByteRecord::new();
     loop {
         match csv.read_byte_record(&mut rec) {
@@ -182,28 +192,45 @@ fn read_csv<R: Read>(input: R, mut emit: impl FnMut(Item) -> bool) -> Result<(),
         }
         let mut raw = RawRecord {
             line,
+            known: Vec::with_capacity(columns.len()),
             ..Default::default()
         };
-        let mut attrs = has_attributes.then(Map::new);
+        let mut texts: Vec<&str> = Vec::with_capacity(columns.len());
         let mut bad_utf8 = false;
-        for (col, field) in columns.iter().zip(rec.iter()) {
-            let Ok(text) = std::str::from_utf8(field) else {
-                bad_utf8 = true;
-                break;
-            };
-            match col {
-                Column::Known(k) => raw.known.push((k, Some(text.to_owned()))),
-                Column::Attribute(name) => {
-                    if let Some(a) = attrs.as_mut() {
-                        let t = text.trim();
-                        if !t.is_empty() {
-                            a.insert(name.clone(), Value::String(t.to_owned()));
-                        }
-                    }
+        for field in rec.iter() {
+            match std::str::from_utf8(field) {
+                Ok(text) => texts.push(text),
+                Err(_) => {
+                    bad_utf8 = true;
+                    break;
                 }
             }
         }
-        raw.attributes = attrs;
+        if !bad_utf8 {
+            for (col, text) in columns.iter().zip(&texts) {
+                if let Column::Known(k) = col {
+                    raw.known.push((k, Some((*text).to_owned())));
+                }
+            }
+            if !attribute_columns.is_empty() {
+                let mut json = Vec::with_capacity(128);
+                json.push(b'{');
+                for (i, key) in &attribute_columns {
+                    let value = texts[*i].trim();
+                    if value.is_empty() {
+                        continue;
+                    }
+                    if json.len() > 1 {
+                        json.push(b',');
+                    }
+                    json.extend_from_slice(key.as_bytes());
+                    json.push(b':');
+                    let _ = serde_json::to_writer(&mut json, value);
+                }
+                json.push(b'}');
+                raw.attributes = String::from_utf8(json).ok();
+            }
+        }
         let item = if bad_utf8 {
             Item::Unreadable {
                 line,
@@ -328,7 +355,7 @@ fn record_from_object(line: u64, obj: Map<String, Value>) -> Result<RawRecord, S
         raw.known.push((known, text));
     }
     if !attrs.is_empty() {
-        raw.attributes = Some(attrs);
+        raw.attributes = serde_json::to_string(&attrs).ok();
     }
     Ok(raw)
 }

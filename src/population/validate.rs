@@ -3,7 +3,7 @@ use crate::domain::{
     BirthDate, Country, DataCategory, Email, Invalid, Locale, PersonName, Phone, PushPlatform,
     Region,
 };
-use serde_json::{Map, Value};
+use std::collections::HashMap;
 
 /// The columns a subject row can set; a bit each in `SubjectRow::present`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -72,7 +72,8 @@ pub const KNOWN: &[&str] = &[
 pub struct RawRecord {
     pub line: u64,
     pub known: Vec<(&'static str, Option<String>)>,
-    pub attributes: Option<Map<String, Value>>,
+    /// Every other key, as a JSON object (text, keys in order), built by the reader.
+    pub attributes: Option<String>,
     /// A `data_categories` value given as a JSON array.
     pub category_list: Option<Vec<String>>,
 }
@@ -120,7 +121,66 @@ impl std::fmt::Debug for SubjectRow {
     }
 }
 
-pub fn validate(mut raw: RawRecord, categories: &[String]) -> Result<SubjectRow, String> {
+/// Answers for the fields that take few distinct values in a file (locales, category lists),
+/// kept by one validator for one import.
+#[derive(Default)]
+pub struct Memo {
+    locales: HashMap<String, Result<String, Invalid>>,
+    category_lists: HashMap<String, (String, Vec<Invalid>)>,
+}
+
+impl Memo {
+    /// Distinct values remembered per field; past it, values are checked every time.
+    const CAP: usize = 4096;
+
+    fn locale(&mut self, input: &str) -> Result<String, Invalid> {
+        if let Some(known) = self.locales.get(input) {
+            return known.clone();
+        }
+        let answer = Locale::parse(input).map(|l| l.as_str().to_owned());
+        if self.locales.len() < Self::CAP {
+            self.locales.insert(input.to_owned(), answer.clone());
+        }
+        answer
+    }
+
+    /// A `;`-separated list: its JSON array (known categories, deduplicated, in order), and
+    /// what was wrong with the others.
+    fn category_list(&mut self, input: &str, allowed: &[String]) -> (String, Vec<Invalid>) {
+        if let Some(known) = self.category_lists.get(input) {
+            return known.clone();
+        }
+        let list: Vec<&str> = input.split(';').collect();
+        let answer = categories_json(&list, allowed);
+        if self.category_lists.len() < Self::CAP {
+            self.category_lists.insert(input.to_owned(), answer.clone());
+        }
+        answer
+    }
+}
+
+fn categories_json<S: AsRef<str>>(list: &[S], allowed: &[String]) -> (String, Vec<Invalid>) {
+    let mut cats: Vec<String> = Vec::new();
+    let mut errors = Vec::new();
+    for c in list
+        .iter()
+        .map(|s| s.as_ref().trim())
+        .filter(|s| !s.is_empty())
+    {
+        match DataCategory::parse(c, allowed) {
+            Ok(c) if !cats.iter().any(|x| x == c.as_str()) => cats.push(c.as_str().into()),
+            Ok(_) => {}
+            Err(e) => errors.push(e),
+        }
+    }
+    (serde_json::to_string(&cats).unwrap_or_default(), errors)
+}
+
+pub fn validate(
+    mut raw: RawRecord,
+    categories: &[String],
+    memo: &mut Memo,
+) -> Result<SubjectRow, String> {
     let mut errors: Vec<String> = Vec::new();
     let mut values: [Option<String>; 9] = Default::default();
     let mut present = 0u16;
@@ -194,8 +254,8 @@ pub fn validate(mut raw: RawRecord, categories: &[String]) -> Result<SubjectRow,
         }
     }
     if let Some(v) = raw.get("locale") {
-        match v.map(Locale::parse).transpose() {
-            Ok(l) => set(Col::Locale, l.map(|l| l.as_str().to_owned())),
+        match v.map(|l| memo.locale(l)).transpose() {
+            Ok(l) => set(Col::Locale, l),
             Err(e) => err("locale", e),
         }
     }
@@ -206,37 +266,20 @@ pub fn validate(mut raw: RawRecord, categories: &[String]) -> Result<SubjectRow,
         }
     }
 
-    let given_list = raw.category_list.take();
-    let list: Option<Vec<String>> = match (given_list, raw.get("data_categories")) {
-        (Some(l), _) => Some(l),
-        (None, Some(v)) => Some(
-            v.unwrap_or("")
-                .split(';')
-                .map(|s| s.trim().to_owned())
-                .collect(),
-        ),
+    let list = match (raw.category_list.take(), raw.get("data_categories")) {
+        (Some(list), _) => Some(categories_json(&list, categories)),
+        (None, Some(v)) => Some(memo.category_list(v.unwrap_or(""), categories)),
         (None, None) => None,
     };
-    if let Some(list) = list {
-        let mut cats: Vec<String> = Vec::new();
-        for c in list.iter().map(|s| s.trim()).filter(|s| !s.is_empty()) {
-            match DataCategory::parse(c, categories) {
-                Ok(c) if !cats.iter().any(|x| x == c.as_str()) => cats.push(c.as_str().into()),
-                Ok(_) => {}
-                Err(e) => err("data_categories", e),
-            }
+    if let Some((json, errors)) = list {
+        for e in errors {
+            err("data_categories", e);
         }
-        set(
-            Col::DataCategories,
-            Some(serde_json::to_string(&cats).unwrap_or_default()),
-        );
+        set(Col::DataCategories, Some(json));
     }
 
-    if let Some(attrs) = &raw.attributes {
-        set(
-            Col::Attributes,
-            Some(serde_json::to_string(attrs).unwrap_or_default()),
-        );
+    if let Some(attrs) = raw.attributes.take() {
+        set(Col::Attributes, Some(attrs));
     }
 
     let platform = raw.get("push_platform").flatten();
@@ -312,6 +355,7 @@ mod tests {
                 ("data_categories", "email_address; credentials"),
             ]),
             &[],
+            &mut Memo::default(),
         )
         .unwrap();
         assert_eq!(row.external_id, "b-1");
@@ -342,12 +386,13 @@ mod tests {
                 ("push_token", "t"),
             ]),
             &[],
+            &mut Memo::default(),
         )
         .unwrap_err();
         assert!(e.contains("email:"), "{e}");
         assert!(e.contains("country:"), "{e}");
         assert!(e.contains("push_platform:"), "{e}");
-        assert!(validate(raw(&[("name", "x")]), &[])
+        assert!(validate(raw(&[("name", "x")]), &[], &mut Memo::default())
             .unwrap_err()
             .contains("external_id: is missing"));
     }
@@ -357,6 +402,7 @@ mod tests {
         let e = validate(
             raw(&[("external_id", "x"), ("country", "FR"), ("region", "US-CA")]),
             &[],
+            &mut Memo::default(),
         )
         .unwrap_err();
         assert!(e.contains("region:"), "{e}");
