@@ -41,17 +41,18 @@ fn has_type(meta: &Metadata, value: &str) -> bool {
     if !full_match(d.general(), value) {
         return false;
     }
+    // The common types first: `any` stops at the first that fits.
     [
-        d.premium_rate(),
+        d.mobile(),
+        d.fixed_line(),
         d.toll_free(),
+        d.premium_rate(),
         d.shared_cost(),
         d.voip(),
         d.personal_number(),
         d.pager(),
         d.uan(),
         d.voicemail(),
-        d.fixed_line(),
-        d.mobile(),
     ]
     .into_iter()
     .flatten()

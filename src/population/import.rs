@@ -235,6 +235,8 @@ pub async fn import_subjects<R: Read + Send + 'static>(
 enum Writer {
     Sqlite {
         work: tokio::sync::mpsc::Sender<Work>,
+        /// Batches the writer is done with, to be freed here.
+        spent: tokio::sync::mpsc::UnboundedReceiver<Vec<SubjectRow>>,
         thread: tokio::task::JoinHandle<Result<Counts, ImportError>>,
     },
     Sql(DatabaseTransaction),
@@ -245,8 +247,15 @@ impl Writer {
         Ok(match sqlite_bulk::database_file(db).await? {
             Some(file) => {
                 let (work, rx) = tokio::sync::mpsc::channel(4);
-                let thread = tokio::task::spawn_blocking(move || sqlite_bulk::write(file, now, rx));
-                Writer::Sqlite { work, thread }
+                let (spent_tx, spent) = tokio::sync::mpsc::unbounded_channel();
+                let thread = tokio::task::spawn_blocking(move || {
+                    sqlite_bulk::write(file, now, rx, spent_tx)
+                });
+                Writer::Sqlite {
+                    work,
+                    spent,
+                    thread,
+                }
             }
             None => Writer::Sql(db.begin().await?),
         })
@@ -260,7 +269,10 @@ impl Writer {
         report: &mut ImportReport,
     ) -> Result<(), ImportError> {
         match self {
-            Writer::Sqlite { work, .. } => {
+            Writer::Sqlite { work, spent, .. } => {
+                while let Ok(done) = spent.try_recv() {
+                    drop(done);
+                }
                 // A closed channel means the writer stopped on an error, which `finish` reports.
                 let _ = work.send(Work::Rows(rows)).await;
                 Ok(())
@@ -276,7 +288,7 @@ impl Writer {
         report: &mut ImportReport,
     ) -> Result<(), ImportError> {
         match self {
-            Writer::Sqlite { work, thread } => {
+            Writer::Sqlite { work, thread, .. } => {
                 let actor = actor.clone();
                 let _ = work.send(Work::Finish { actor, details }).await;
                 drop(work);
@@ -307,7 +319,7 @@ impl Writer {
     /// Rolls everything back.
     async fn abandon(self) {
         match self {
-            Writer::Sqlite { work, thread } => {
+            Writer::Sqlite { work, thread, .. } => {
                 drop(work);
                 let _ = thread.await;
             }
@@ -402,7 +414,7 @@ fn prepare(rows: Vec<SubjectRow>, backend: DbBackend, now: DateTime<Utc>) -> Pre
             let r = &mut rows[i];
             values.push(r.external_id.clone().into());
             for c in Col::ALL {
-                let v = r.values[c as usize].take();
+                let v = r.value(c).map(str::to_owned);
                 let v = match c {
                     Col::Attributes => Some(v.unwrap_or_else(|| "{}".into())),
                     Col::DataCategories => Some(v.unwrap_or_else(|| "[]".into())),

@@ -190,11 +190,7 @@ fn read_csv<R: Read>(input: R, mut emit: impl FnMut(Item) -> bool) -> Result<(),
             }
             continue;
         }
-        let mut raw = RawRecord {
-            line,
-            known: Vec::with_capacity(columns.len()),
-            ..Default::default()
-        };
+        let mut raw = RawRecord::new(line, columns.len());
         let mut texts: Vec<&str> = Vec::with_capacity(columns.len());
         let mut bad_utf8 = false;
         for field in rec.iter() {
@@ -209,7 +205,7 @@ fn read_csv<R: Read>(input: R, mut emit: impl FnMut(Item) -> bool) -> Result<(),
         if !bad_utf8 {
             for (col, text) in columns.iter().zip(&texts) {
                 if let Column::Known(k) = col {
-                    raw.known.push((k, Some((*text).to_owned())));
+                    raw.push(k, Some(text));
                 }
             }
             if !attribute_columns.is_empty() {
@@ -325,10 +321,7 @@ fn read_jsonl<R: BufRead>(
 }
 
 fn record_from_object(line: u64, obj: Map<String, Value>) -> Result<RawRecord, String> {
-    let mut raw = RawRecord {
-        line,
-        ..Default::default()
-    };
+    let mut raw = RawRecord::new(line, obj.len());
     let mut attrs = Map::new();
     for (key, value) in obj {
         let Some(known) = KNOWN.iter().find(|k| **k == key) else {
@@ -352,7 +345,7 @@ fn record_from_object(line: u64, obj: Map<String, Value>) -> Result<RawRecord, S
             }
             _ => return Err(format!("{known}: must be a string")),
         };
-        raw.known.push((known, text));
+        raw.push(known, text.as_deref());
     }
     if !attrs.is_empty() {
         raw.attributes = serde_json::to_string(&attrs).ok();

@@ -102,6 +102,7 @@ pub(super) fn write(
     file: PathBuf,
     now: DateTime<Utc>,
     mut work: tokio::sync::mpsc::Receiver<Work>,
+    spent: tokio::sync::mpsc::UnboundedSender<Vec<SubjectRow>>,
 ) -> Result<Counts, ImportError> {
     let mut conn = Connection::open_with_flags(
         &file,
@@ -134,8 +135,8 @@ pub(super) fn write(
                     break;
                 }
             };
-            for row in rows {
-                let v = |c: Col| row.values[c as usize].as_deref();
+            for row in &rows {
+                let v = |c: Col| row.value(c);
                 // New subjects (every row of a first import) cost one statement; known ones
                 // a second, which finds and updates the row in one go.
                 let inserted = insert.execute(params![
@@ -182,6 +183,9 @@ pub(super) fn write(
                     device.execute(params![id, platform.as_str(), token, stamp])?;
                 }
             }
+            // Freeing a batch's strings is left to the collector: this thread is the one
+            // every row waits for.
+            let _ = spent.send(rows);
         }
         finish
     };
