@@ -55,6 +55,9 @@ impl Phone {
         if let Some(e164) = super::phone_valid::fast_e164(s) {
             return Ok(Phone(e164));
         }
+        if let Some(e164) = country.and_then(|c| super::phone_valid::fast_national(s, c.as_str())) {
+            return Ok(Phone(e164));
+        }
         let region = if s.starts_with('+') {
             None
         } else {

@@ -70,18 +70,7 @@ pub fn is_valid(number: &PhoneNumber) -> bool {
 /// three digits that the metadata knows. `None` means "not shown valid this way" (another form,
 /// or a trunk prefix written in): the full parser decides.
 pub fn fast_e164(input: &str) -> Option<String> {
-    let rest = input.strip_prefix('+')?;
-    let mut digits = String::with_capacity(16);
-    for ch in rest.chars() {
-        match ch {
-            '0'..='9' => digits.push(ch),
-            ' ' | '-' | '.' | '(' | ')' | '\u{a0}' => {}
-            _ => return None,
-        }
-    }
-    if digits.len() < 4 || digits.len() > 17 {
-        return None;
-    }
+    let digits = plain_digits(input.strip_prefix('+')?)?;
     for len in 1..=3 {
         let code: u16 = digits[..len].parse().ok()?;
         if DATABASE.region(&code).is_some() {
@@ -89,6 +78,55 @@ pub fn fast_e164(input: &str) -> Option<String> {
         }
     }
     None
+}
+
+/// Normalises a national number (`06 12 34 56 78` in France) to E.164 if it is valid, without
+/// the full parser, for the regions where the parser's steps are simple: a national prefix
+/// (`0`) that is just dropped. `None` leaves the number to the full parser: regions that parse
+/// their prefix with a pattern (carrier codes, rewrites), numbers written with the
+/// international call prefix or the country code, anything but digits and separators.
+pub fn fast_national(input: &str, region: &str) -> Option<String> {
+    if region.len() != 2 {
+        return None; // "001": numbers of no country, written internationally only
+    }
+    let meta = DATABASE.by_id(region)?;
+    if meta.national_prefix_for_parsing().is_some()
+        || meta.national_prefix_transform_rule().is_some()
+    {
+        return None;
+    }
+    let digits = plain_digits(input)?;
+    let code = meta.country_code();
+    let starts_with_idd = meta
+        .international_prefix()
+        .and_then(|idd| idd.find(&digits))
+        .is_some_and(|m| m.start() == 0);
+    if starts_with_idd || digits.starts_with(&code.to_string()) {
+        return None;
+    }
+    let mut national = digits.as_str();
+    if let Some(prefix) = meta.national_prefix().filter(|p| !p.is_empty()) {
+        if let Some(rest) = national.strip_prefix(prefix) {
+            if rest.starts_with(prefix) {
+                return None; // the parser strips twice, then weighs lengths: let it
+            }
+            national = rest;
+        }
+    }
+    is_valid_parts(code, national).then(|| format!("+{code}{national}"))
+}
+
+/// The digits of a number written with only digits and the usual separators.
+fn plain_digits(input: &str) -> Option<String> {
+    let mut digits = String::with_capacity(16);
+    for ch in input.chars() {
+        match ch {
+            '0'..='9' => digits.push(ch),
+            ' ' | '-' | '.' | '(' | ')' | '\u{a0}' => {}
+            _ => return None,
+        }
+    }
+    (4..=17).contains(&digits.len()).then_some(digits)
 }
 
 fn is_valid_parts(code: u16, national: &str) -> bool {
@@ -119,6 +157,68 @@ fn is_valid_parts(code: u16, national: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The full path: the crate's parser, then validity as above.
+    fn parsed(input: &str, region: &str) -> Option<String> {
+        let id: phonenumber::country::Id = region.parse().ok()?;
+        let n = phonenumber::parse(Some(id), input).ok()?;
+        is_valid(&n).then(|| format!("+{}{}", n.code().value(), n.national()))
+    }
+
+    /// Wherever the national fast path answers, it agrees with the full parser: every region
+    /// in the metadata, every example number of every type, written with and without the
+    /// national prefix and with separators.
+    #[test]
+    fn national_fast_path_agrees_with_the_parser_everywhere() {
+        let mut answered = 0;
+        for code in 1..=999u16 {
+            for region in DATABASE.region(&code).unwrap_or_default() {
+                let Some(meta) = DATABASE.by_id(region) else {
+                    continue;
+                };
+                let d = meta.descriptors();
+                let examples = [
+                    d.fixed_line(),
+                    d.mobile(),
+                    d.toll_free(),
+                    d.premium_rate(),
+                    d.shared_cost(),
+                    d.voip(),
+                    d.personal_number(),
+                    d.pager(),
+                    d.uan(),
+                    d.voicemail(),
+                ];
+                for example in examples.into_iter().flatten().filter_map(|d| d.example()) {
+                    let prefix = meta.national_prefix().unwrap_or("");
+                    let spaced: String = example
+                        .chars()
+                        .enumerate()
+                        .flat_map(|(i, c)| (i % 3 == 2).then_some(' ').into_iter().chain([c]))
+                        .collect();
+                    for input in [
+                        example.to_string(),
+                        format!("{prefix}{example}"),
+                        format!(
+                            "({prefix}{}) {}",
+                            &example[..2.min(example.len())],
+                            &example[2.min(example.len())..]
+                        ),
+                        spaced,
+                    ] {
+                        if let Some(fast) = fast_national(&input, region) {
+                            answered += 1;
+                            assert_eq!(Some(fast), parsed(&input, region), "{input} in {region}");
+                        }
+                    }
+                }
+            }
+        }
+        assert!(
+            answered > 1000,
+            "the fast path answered only {answered} times"
+        );
+    }
 
     /// The fast path agrees with the full parser wherever it answers.
     #[test]
