@@ -133,8 +133,10 @@ redacted_debug!(BirthDate);
 
 impl BirthDate {
     pub fn parse(input: &str) -> Result<BirthDate, Invalid> {
-        let d = NaiveDate::parse_from_str(input.trim(), "%Y-%m-%d")
-            .map_err(|_| Invalid::new("is not a date in the form YYYY-MM-DD"))?;
+        let input = input.trim();
+        let d = Self::ymd(input)
+            .or_else(|| NaiveDate::parse_from_str(input, "%Y-%m-%d").ok())
+            .ok_or_else(|| Invalid::new("is not a date in the form YYYY-MM-DD"))?;
         let today = chrono::Utc::now().date_naive();
         if d > today || d < NaiveDate::from_ymd_opt(1900, 1, 1).unwrap_or(d) {
             return Err(Invalid::new("is out of range (1900-01-01 up to today)"));
@@ -142,8 +144,28 @@ impl BirthDate {
         Ok(BirthDate(d))
     }
 
+    /// `YYYY-MM-DD` exactly (the common case, read without a format parser).
+    fn ymd(input: &str) -> Option<NaiveDate> {
+        let b = input.as_bytes();
+        if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
+            return None;
+        }
+        let num = |r: std::ops::Range<usize>| -> Option<u32> {
+            b[r].iter().try_fold(0u32, |n, c| {
+                c.is_ascii_digit().then(|| n * 10 + u32::from(c - b'0'))
+            })
+        };
+        NaiveDate::from_ymd_opt(num(0..4)? as i32, num(5..7)?, num(8..10)?)
+    }
+
     pub fn expose(&self) -> String {
-        self.0.format("%Y-%m-%d").to_string()
+        use chrono::Datelike;
+        format!(
+            "{:04}-{:02}-{:02}",
+            self.0.year(),
+            self.0.month(),
+            self.0.day()
+        )
     }
 }
 
@@ -265,6 +287,13 @@ mod tests {
             "1980-02-29"
         );
         assert!(BirthDate::parse("1981-02-29").is_err());
+        assert!(BirthDate::parse("1981-0a-01").is_err());
+        assert!(BirthDate::parse("1899-12-31").is_err());
+        assert_eq!(
+            BirthDate::parse(" 1980-2-9 ").unwrap().expose(),
+            "1980-02-09",
+            "short forms are read by the format parser"
+        );
         assert!(BirthDate::parse("2999-01-01").is_err());
         assert_eq!(
             PushPlatform::parse("WebPush").unwrap(),

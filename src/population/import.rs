@@ -105,6 +105,18 @@ enum Msg {
     Failed(ImportError),
 }
 
+/// Starts a thread of the stages that feed the writer (threads of their own, not the runtime's
+/// blocking pool: an import keeps them busy from start to end).
+fn feeder(
+    name: &str,
+    work: impl FnOnce() + Send + 'static,
+) -> Result<std::thread::JoinHandle<()>, ImportError> {
+    std::thread::Builder::new()
+        .name(name.into())
+        .spawn(work)
+        .map_err(|e| ImportError::Io(format!("cannot start a thread: {e}")))
+}
+
 /// Validates a batch.
 fn check(items: Vec<Item>, categories: &[String], memo: &mut Memo) -> Msg {
     let mut rows = Vec::with_capacity(items.len());
@@ -150,7 +162,7 @@ pub async fn import_subjects<R: Read + Send + 'static>(
         inputs.push(in_tx);
         outputs.push(out_rx);
         let categories = categories.clone();
-        threads.push(tokio::task::spawn_blocking(move || {
+        threads.push(feeder("tocsin-validate", move || {
             let mut memo = Memo::default();
             for batch in in_rx {
                 let msg = match batch {
@@ -161,9 +173,9 @@ pub async fn import_subjects<R: Read + Send + 'static>(
                     return;
                 }
             }
-        }));
+        })?);
     }
-    threads.push(tokio::task::spawn_blocking(move || {
+    threads.push(feeder("tocsin-read", move || {
         let mut pending: Vec<Item> = Vec::with_capacity(BATCH);
         let mut next = 0;
         let mut deal = |batch| {
@@ -180,7 +192,7 @@ pub async fn import_subjects<R: Read + Send + 'static>(
                 )))
         });
         deal(result.map(|()| pending));
-    }));
+    })?);
 
     let mut report = ImportReport::default();
     let mut writer = Writer::start(db, now).await?;
@@ -212,9 +224,12 @@ pub async fn import_subjects<R: Read + Send + 'static>(
     }
     .await;
     drop(outputs);
-    for t in threads {
-        let _ = t.await;
-    }
+    let _ = tokio::task::spawn_blocking(move || {
+        for t in threads {
+            let _ = t.join();
+        }
+    })
+    .await;
     match outcome {
         Ok(()) => {
             let mut details = serde_json::Map::new();

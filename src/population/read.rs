@@ -37,16 +37,19 @@ pub const TOO_LONG: &str = "tocsin:line-too-long";
 impl<R: Read> Read for Guard<R> {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
         let n = self.inner.read(buf)?;
-        for &b in &buf[..n] {
-            if b == b'\n' {
-                self.line += 1;
-                self.line_len = 0;
-            } else {
-                self.line_len += 1;
-                if self.line_len > MAX_LINE_BYTES {
-                    return Err(std::io::Error::other(format!("{TOO_LONG}:{}", self.line)));
-                }
+        let too_long = |line| Err(std::io::Error::other(format!("{TOO_LONG}:{line}")));
+        let mut rest = &buf[..n];
+        while let Some(i) = memchr::memchr(b'\n', rest) {
+            if self.line_len + i > MAX_LINE_BYTES {
+                return too_long(self.line);
             }
+            self.line += 1;
+            self.line_len = 0;
+            rest = &rest[i + 1..];
+        }
+        self.line_len += rest.len();
+        if self.line_len > MAX_LINE_BYTES {
+            return too_long(self.line);
         }
         self.read.fetch_add(n as u64, Ordering::Relaxed);
         Ok(n)
@@ -351,4 +354,43 @@ fn record_from_object(line: u64, obj: Map<String, Value>) -> Result<RawRecord, S
         raw.attributes = serde_json::to_string(&attrs).ok();
     }
     Ok(raw)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Reads `input` through a guard in small chunks (lines span reads).
+    fn guarded(input: Vec<u8>) -> Result<(), ImportError> {
+        let mut guard = Guard::new(&input[..], Arc::new(AtomicU64::new(0)));
+        let mut buf = [0u8; 7];
+        loop {
+            match guard.read(&mut buf) {
+                Ok(0) => return Ok(()),
+                Ok(_) => {}
+                Err(e) => return Err(io_error(e)),
+            }
+        }
+    }
+
+    #[test]
+    fn the_guard_names_the_first_over_long_line() {
+        let line = |n: usize| {
+            let mut v = vec![b'x'; n];
+            v.push(b'\n');
+            v
+        };
+        let ok = [line(3), line(MAX_LINE_BYTES), line(0)].concat();
+        assert!(guarded(ok).is_ok(), "a line of exactly the limit is fine");
+        let bad = [line(3), line(5), line(MAX_LINE_BYTES + 1), line(2)].concat();
+        assert!(matches!(
+            guarded(bad),
+            Err(ImportError::LineTooLong { line: 3 })
+        ));
+        let last = [line(1), vec![b'y'; MAX_LINE_BYTES + 1]].concat();
+        assert!(matches!(
+            guarded(last),
+            Err(ImportError::LineTooLong { line: 2 })
+        ));
+    }
 }
