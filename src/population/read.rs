@@ -155,9 +155,10 @@ fn read_csv<R: Read>(input: R, mut emit: impl FnMut(Item) -> bool) -> Result<(),
         })
         .collect();
     attribute_columns.sort_by(|a, b| columns[a.0].name().cmp(columns[b.0].name()));
-    let mut rec = csv::ByteRecord::new();
+    // A StringRecord checks a whole row's UTF-8 at once.
+    let mut rec = csv::StringRecord::new();
     loop {
-        match csv.read_byte_record(&mut rec) {
+        match csv.read_record(&mut rec) {
             Ok(false) => return Ok(()),
             Ok(true) => {}
             Err(e) => match e.kind() {
@@ -167,12 +168,13 @@ fn read_csv<R: Read>(input: R, mut emit: impl FnMut(Item) -> bool) -> Result<(),
                     };
                     return Err(io_error(io));
                 }
-                _ => {
+                kind => {
                     let line = e.position().map(|p| p.line()).unwrap_or(0);
-                    if !emit(Item::Unreadable {
-                        line,
-                        reason: format!("not valid CSV: {e}"),
-                    }) {
+                    let reason = match kind {
+                        csv::ErrorKind::Utf8 { .. } => "is not valid UTF-8 text".to_string(),
+                        _ => format!("not valid CSV: {e}"),
+                    };
+                    if !emit(Item::Unreadable { line, reason }) {
                         return Ok(());
                     }
                     continue;
@@ -194,50 +196,30 @@ fn read_csv<R: Read>(input: R, mut emit: impl FnMut(Item) -> bool) -> Result<(),
             continue;
         }
         let mut raw = RawRecord::new(line, columns.len());
-        let mut texts: Vec<&str> = Vec::with_capacity(columns.len());
-        let mut bad_utf8 = false;
-        for field in rec.iter() {
-            match std::str::from_utf8(field) {
-                Ok(text) => texts.push(text),
-                Err(_) => {
-                    bad_utf8 = true;
-                    break;
-                }
+        for (col, text) in columns.iter().zip(rec.iter()) {
+            if let Column::Known(k) = col {
+                raw.push(k, Some(text));
             }
         }
-        if !bad_utf8 {
-            for (col, text) in columns.iter().zip(&texts) {
-                if let Column::Known(k) = col {
-                    raw.push(k, Some(text));
+        if !attribute_columns.is_empty() {
+            let mut json = Vec::with_capacity(128);
+            json.push(b'{');
+            for (i, key) in &attribute_columns {
+                let value = rec.get(*i).unwrap_or_default().trim();
+                if value.is_empty() {
+                    continue;
                 }
-            }
-            if !attribute_columns.is_empty() {
-                let mut json = Vec::with_capacity(128);
-                json.push(b'{');
-                for (i, key) in &attribute_columns {
-                    let value = texts[*i].trim();
-                    if value.is_empty() {
-                        continue;
-                    }
-                    if json.len() > 1 {
-                        json.push(b',');
-                    }
-                    json.extend_from_slice(key.as_bytes());
-                    json.push(b':');
-                    let _ = serde_json::to_writer(&mut json, value);
+                if json.len() > 1 {
+                    json.push(b',');
                 }
-                json.push(b'}');
-                raw.attributes = String::from_utf8(json).ok();
+                json.extend_from_slice(key.as_bytes());
+                json.push(b':');
+                let _ = serde_json::to_writer(&mut json, value);
             }
+            json.push(b'}');
+            raw.attributes = String::from_utf8(json).ok();
         }
-        let item = if bad_utf8 {
-            Item::Unreadable {
-                line,
-                reason: "is not valid UTF-8 text".into(),
-            }
-        } else {
-            Item::Record(raw)
-        };
+        let item = Item::Record(raw);
         if !emit(item) {
             return Ok(());
         }
@@ -371,6 +353,37 @@ mod tests {
                 Err(e) => return Err(io_error(e)),
             }
         }
+    }
+
+    /// A row that is not UTF-8 is reported with its line; the rows after it are read.
+    #[test]
+    fn a_row_that_is_not_utf8_is_skipped_with_its_line() {
+        // Past the head that is sniffed for a binary file.
+        let mut input = b"external_id,name\n".to_vec();
+        for i in 0..1000 {
+            input.extend_from_slice(format!("p{i},Name {i}\n").as_bytes());
+        }
+        input.extend_from_slice(b"b,");
+        input.extend_from_slice(&[0xff, 0xfe, b'x']);
+        input.extend_from_slice(b"\nc,Cy\n");
+        let mut seen = Vec::new();
+        read_all(
+            &input[..],
+            Format::Csv,
+            Arc::new(AtomicU64::new(0)),
+            |item| {
+                seen.push(match item {
+                    Item::Record(r) => format!("{}: record", r.line),
+                    Item::Unreadable { line, reason } => format!("{line}: {reason}"),
+                });
+                true
+            },
+        )
+        .unwrap();
+        assert_eq!(seen.len(), 1002);
+        assert_eq!(seen[999], "1001: record");
+        assert_eq!(seen[1000], "1002: is not valid UTF-8 text");
+        assert_eq!(seen[1001], "1003: record");
     }
 
     #[test]
