@@ -152,7 +152,8 @@ pub async fn import_subjects<R: Read + Send + 'static>(
     // Three stages overlap: a reader thread parses records a batch at a time and deals the
     // batches round-robin to validator threads (phone numbers dominate their cost); this task
     // collects the checked batches in the same order, so rows reach the writer in file order.
-    let validators = std::thread::available_parallelism().map_or(2, |n| n.get().clamp(1, 4));
+    // One core is the writer's; the validators share the others (the reader is light).
+    let validators = std::thread::available_parallelism().map_or(1, |n| (n.get() - 1).clamp(1, 4));
     let mut inputs = Vec::with_capacity(validators);
     let mut outputs = Vec::with_capacity(validators);
     let mut threads = Vec::with_capacity(validators + 1);
