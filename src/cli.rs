@@ -3,7 +3,7 @@ use crate::audit::{self, Actor};
 use crate::auth;
 use crate::config::Settings;
 use crate::domain::Role;
-use crate::population::{import_subjects, Format, ImportError};
+use crate::population::{import_subjects, Format, ImportError, ImportTarget};
 use clap::{Parser, Subcommand};
 use std::io::IsTerminal;
 use std::path::PathBuf;
@@ -489,11 +489,20 @@ async fn import_file(
             message: format!("playbook error: {e}"),
         })?;
     let db = open(settings).await?;
+    let target = match crate::population::database_file(&db).await {
+        // Nothing else in this process needs the database meanwhile: closing the pool lets
+        // the import have the file to itself when no other process has it open.
+        Ok(Some(path)) => {
+            let _ = db.close().await;
+            ImportTarget::SqliteFile(path)
+        }
+        _ => ImportTarget::Database(db),
+    };
     let read = Arc::new(AtomicU64::new(0));
     let bar = progress_bar(size, read.clone());
     let file_name = file.display().to_string();
     let result = import_subjects(
-        &db,
+        &target,
         handle,
         format,
         Arc::new(inventory.own_names()),

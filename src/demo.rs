@@ -14,7 +14,7 @@ use crate::audit::{self, Actor, Target};
 use crate::db::stmt;
 use crate::error::AppError;
 use crate::incidents::{create_incident, CreateIncident};
-use crate::population::{import_subjects, set_population, Format, PopulationRequest};
+use crate::population::{import_subjects, set_population, Format, ImportTarget, PopulationRequest};
 use crate::web::AppState;
 use anyhow::Context;
 use chrono::{Duration, DurationRound, Utc};
@@ -116,7 +116,7 @@ pub async fn load(state: &AppState) -> anyhow::Result<DemoSummary> {
     let mut rejected = 0;
     if !subject_exists(db, &external_id(1)).await? {
         let report = import_subjects(
-            db,
+            &ImportTarget::Database(db.clone()),
             std::io::Cursor::new(to_csv(&buyers)?),
             Format::Csv,
             state.categories.clone(),

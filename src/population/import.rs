@@ -22,6 +22,7 @@ use sea_orm::{
 use serde::Serialize;
 use std::collections::HashMap;
 use std::io::Read;
+use std::path::PathBuf;
 use std::sync::atomic::AtomicU64;
 use std::sync::Arc;
 
@@ -139,7 +140,7 @@ fn check(items: Vec<Item>, categories: &[String], memo: &mut Memo) -> Msg {
 /// Imports subjects from `input`. `on_reject` sees every rejected line as it is found;
 /// `bytes_read` counts input bytes for a progress display.
 pub async fn import_subjects<R: Read + Send + 'static>(
-    db: &DatabaseConnection,
+    target: &ImportTarget,
     input: R,
     format: Format,
     categories: Arc<Vec<String>>,
@@ -147,7 +148,6 @@ pub async fn import_subjects<R: Read + Send + 'static>(
     bytes_read: Arc<AtomicU64>,
     mut on_reject: impl FnMut(&Rejected) + Send,
 ) -> Result<ImportReport, ImportError> {
-    let backend = db.get_database_backend();
     let now = audit::now();
     // Three stages overlap: a reader thread parses records a batch at a time and deals the
     // batches round-robin to validator threads (phone numbers dominate their cost); this task
@@ -196,7 +196,7 @@ pub async fn import_subjects<R: Read + Send + 'static>(
     })?);
 
     let mut report = ImportReport::default();
-    let mut writer = Writer::start(db, now).await?;
+    let mut writer = Writer::start(target, now).await?;
     let outcome: Result<(), ImportError> = async {
         for k in 0.. {
             // The first validator with nothing more to give marks the end of the file.
@@ -218,7 +218,7 @@ pub async fn import_subjects<R: Read + Send + 'static>(
                 }
             }
             if !rows.is_empty() {
-                writer.rows(rows, backend, now, &mut report).await?;
+                writer.rows(rows, now, &mut report).await?;
             }
         }
         Ok(())
@@ -246,6 +246,15 @@ pub async fn import_subjects<R: Read + Send + 'static>(
     }
 }
 
+/// Where an import goes.
+pub enum ImportTarget {
+    /// A database this process keeps using meanwhile (the server).
+    Database(DatabaseConnection),
+    /// A SQLite file that nothing else in this process has open (the command line): the
+    /// writer takes the file for itself when no other process has it open either.
+    SqliteFile(PathBuf),
+}
+
 /// Where validated rows go: SQLite's own bulk writer on a thread of its own (see
 /// `sqlite_bulk`), or multi-row upserts in a sea-orm transaction (PostgreSQL).
 enum Writer {
@@ -259,28 +268,28 @@ enum Writer {
 }
 
 impl Writer {
-    async fn start(db: &DatabaseConnection, now: DateTime<Utc>) -> Result<Writer, ImportError> {
-        Ok(match sqlite_bulk::database_file(db).await? {
-            Some(file) => {
-                let (work, rx) = tokio::sync::mpsc::channel(4);
-                let (spent_tx, spent) = tokio::sync::mpsc::unbounded_channel();
-                let thread = tokio::task::spawn_blocking(move || {
-                    sqlite_bulk::write(file, now, rx, spent_tx)
-                });
-                Writer::Sqlite {
-                    work,
-                    spent,
-                    thread,
-                }
-            }
-            None => Writer::Sql(db.begin().await?),
+    async fn start(target: &ImportTarget, now: DateTime<Utc>) -> Result<Writer, ImportError> {
+        let (file, alone) = match target {
+            ImportTarget::SqliteFile(file) => (file.clone(), true),
+            ImportTarget::Database(db) => match sqlite_bulk::database_file(db).await? {
+                Some(file) => (file, false),
+                None => return Ok(Writer::Sql(db.begin().await?)),
+            },
+        };
+        let (work, rx) = tokio::sync::mpsc::channel(4);
+        let (spent_tx, spent) = tokio::sync::mpsc::unbounded_channel();
+        let thread =
+            tokio::task::spawn_blocking(move || sqlite_bulk::write(file, alone, now, rx, spent_tx));
+        Ok(Writer::Sqlite {
+            work,
+            spent,
+            thread,
         })
     }
 
     async fn rows(
         &mut self,
         rows: Vec<SubjectRow>,
-        backend: DbBackend,
         now: DateTime<Utc>,
         report: &mut ImportReport,
     ) -> Result<(), ImportError> {
@@ -293,7 +302,10 @@ impl Writer {
                 let _ = work.send(Work::Rows(rows)).await;
                 Ok(())
             }
-            Writer::Sql(txn) => Ok(apply(txn, prepare(rows, backend, now), report).await?),
+            Writer::Sql(txn) => {
+                let batch = prepare(rows, txn.get_database_backend(), now);
+                Ok(apply(txn, batch, report).await?)
+            }
         }
     }
 

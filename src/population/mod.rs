@@ -8,6 +8,9 @@ pub mod scope;
 mod sqlite_bulk;
 mod validate;
 
-pub use import::{import_subjects, Format, ImportError, ImportReport, Rejected, MAX_LINE_BYTES};
+pub use import::{
+    import_subjects, Format, ImportError, ImportReport, ImportTarget, Rejected, MAX_LINE_BYTES,
+};
 pub use routes::{incident_routes, routes};
 pub use scope::{set_population, PopulationRequest, PopulationSummary, Selector};
+pub use sqlite_bulk::database_file;

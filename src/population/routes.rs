@@ -1,5 +1,5 @@
 //! `POST /api/v1/subjects/import`, `GET /api/v1/subjects/{external_id}`.
-use super::import::{import_subjects, Format, ImportError, ImportReport};
+use super::import::{import_subjects, Format, ImportError, ImportReport, ImportTarget};
 use crate::auth::{Action, Auth};
 use crate::error::{AppError, AppResult};
 use crate::web::AppState;
@@ -72,7 +72,7 @@ async fn import(
     let stream = body.into_data_stream().map_err(std::io::Error::other);
     let reader = tokio_util::io::SyncIoBridge::new(tokio_util::io::StreamReader::new(stream));
     let report = import_subjects(
-        &state.db,
+        &ImportTarget::Database(state.db.clone()),
         reader,
         format,
         state.categories.clone(),

@@ -33,7 +33,7 @@ pub(super) struct Counts {
 }
 
 /// The file behind a SQLite pool, or None (PostgreSQL, or an in-memory database).
-pub(super) async fn database_file(db: &DatabaseConnection) -> Result<Option<PathBuf>, ImportError> {
+pub async fn database_file(db: &DatabaseConnection) -> Result<Option<PathBuf>, ImportError> {
     if db.get_database_backend() != DbBackend::Sqlite {
         return Ok(None);
     }
@@ -98,23 +98,58 @@ fn update_sql(mask: u16) -> String {
 
 /// Runs on a thread of its own until `Finish` (commit) or until the sender goes away
 /// (roll back: nothing of the import stays).
+///
+/// `alone`: nothing else in this process has the file open. If no other process has it open
+/// either, the import switches the file from WAL to a rollback journal for its transaction,
+/// so every page is written once instead of twice (WAL, then checkpoint), and back to WAL at
+/// the end. Anyone opening the database meanwhile waits (up to the busy timeout).
 pub(super) fn write(
     file: PathBuf,
+    alone: bool,
     now: DateTime<Utc>,
-    mut work: tokio::sync::mpsc::Receiver<Work>,
+    work: tokio::sync::mpsc::Receiver<Work>,
     spent: tokio::sync::mpsc::UnboundedSender<Vec<SubjectRow>>,
 ) -> Result<Counts, ImportError> {
     let mut conn = Connection::open_with_flags(
         &file,
         OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
     )?;
-    conn.busy_timeout(Duration::from_secs(30))?;
-    // A 32 MiB page cache holds the external_id index of a few million subjects, whose pages
-    // an import touches in random order.
+    // A 32 MiB page cache holds the external_id index of a million subjects, whose pages an
+    // import touches in random order.
     conn.execute_batch(
         "PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL; \
          PRAGMA cache_size = -32768; PRAGMA temp_store = MEMORY;",
     )?;
+    // Leaving WAL needs every other connection gone: ask without waiting.
+    conn.busy_timeout(Duration::ZERO)?;
+    let own_file = alone && journal_mode(&conn, "DELETE").as_deref() == Some("delete");
+    if own_file {
+        tracing::info!("import: the database file is not open elsewhere; writing it directly (rollback journal)");
+    }
+    conn.busy_timeout(Duration::from_secs(30))?;
+    let result = write_all(&mut conn, now, work, spent);
+    if own_file && journal_mode(&conn, "WAL").as_deref() != Some("wal") {
+        // Whoever opens the database next through sqlx switches it back.
+        tracing::warn!("the database could not be switched back to WAL after the import");
+    }
+    result
+}
+
+/// Sets the journal mode; the mode in force after, or None when the change failed.
+fn journal_mode(conn: &Connection, mode: &str) -> Option<String> {
+    conn.query_row(&format!("PRAGMA journal_mode = {mode}"), [], |r| {
+        r.get::<_, String>(0)
+    })
+    .ok()
+    .map(|m| m.to_ascii_lowercase())
+}
+
+fn write_all(
+    conn: &mut Connection,
+    now: DateTime<Utc>,
+    mut work: tokio::sync::mpsc::Receiver<Work>,
+    spent: tokio::sync::mpsc::UnboundedSender<Vec<SubjectRow>>,
+) -> Result<Counts, ImportError> {
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     let stamp = crate::db::sqlite_timestamp(&now);
     let mut counts = Counts {

@@ -281,3 +281,90 @@ async fn a_broken_playbook_stops_start_up_with_file_line_and_reason() {
     assert!(err.contains("broken.yaml:3:"), "{err}");
     assert!(err.contains("catastrophic"), "{err}");
 }
+
+/// A command-line import with nothing else holding the database (on SQLite it takes the file
+/// for itself, with a rollback journal, and hands it back in WAL mode): applied whole, or not
+/// at all when the file turns out bad after thousands of good rows.
+#[tokio::test]
+async fn cli_import_alone_applies_whole_or_nothing() {
+    use sea_orm::{ConnectionTrait, Statement};
+    for backend in [Backend::Sqlite, Backend::Postgres] {
+        let Some(db) = TestDb::create(backend).await else {
+            continue;
+        };
+        assert!(tocsin(&db).arg("migrate").status().unwrap().success());
+        let import = |name: &str, csv: &str| {
+            let path = db.dir.path().join(name);
+            std::fs::write(&path, csv).unwrap();
+            tocsin(&db)
+                .env("TOCSIN_LOG", "info")
+                .args(["subjects", "import", path.to_str().unwrap()])
+                .output()
+                .unwrap()
+        };
+        let mut good = String::from("external_id,email,push_platform,push_token\n");
+        for i in 0..2_000 {
+            good.push_str(&format!("g{i},g{i}@example.com,fcm,tok-{i}\n"));
+        }
+        let out = import("good.csv", &good);
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(
+            stdout.contains("imported 2000, updated 0, rejected 0"),
+            "{stdout}"
+        );
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(
+            stderr.contains("writing it directly"),
+            backend == Backend::Sqlite,
+            "on SQLite, with nothing else holding the file, the import writes it directly: {stderr}"
+        );
+
+        let mut bad = String::from("external_id,email\ng0,changed@example.com\n");
+        for i in 0..2_000 {
+            bad.push_str(&format!("n{i},n{i}@example.com\n"));
+        }
+        bad.push_str(&"x".repeat(70_000));
+        bad.push('\n');
+        let out = import("bad.csv", &bad);
+        assert_eq!(out.status.code(), Some(2));
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains("line 2003"), "{stderr}");
+
+        let conn = sea_orm::Database::connect(&db.url).await.unwrap();
+        let scalar = |sql: &str| {
+            let conn = &conn;
+            let sql = sql.to_string();
+            async move {
+                let row = conn
+                    .query_one(Statement::from_string(conn.get_database_backend(), sql))
+                    .await
+                    .unwrap()
+                    .unwrap();
+                row.try_get_by_index::<String>(0)
+                    .or_else(|_| row.try_get_by_index::<i64>(0).map(|n| n.to_string()))
+                    .unwrap()
+            }
+        };
+        assert_eq!(scalar("SELECT COUNT(*) FROM subjects").await, "2000");
+        assert_eq!(scalar("SELECT COUNT(*) FROM subject_devices").await, "2000");
+        assert_eq!(
+            scalar("SELECT email FROM subjects WHERE external_id = 'g0'").await,
+            "g0@example.com"
+        );
+        if backend == Backend::Sqlite {
+            assert_eq!(scalar("PRAGMA journal_mode").await, "wal");
+        }
+        conn.close().await.unwrap();
+        let out = tocsin(&db).args(["audit", "verify"]).output().unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stdout)
+        );
+    }
+}
