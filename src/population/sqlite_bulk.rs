@@ -124,7 +124,10 @@ pub(super) fn write(
     conn.busy_timeout(Duration::ZERO)?;
     let own_file = alone && journal_mode(&conn, "DELETE").as_deref() == Some("delete");
     if own_file {
-        tracing::info!("import: the database file is not open elsewhere; writing it directly (rollback journal)");
+        tracing::info!(
+            "import: the database is not open elsewhere, so this import holds it and is writing \
+             it directly until it ends (anyone opening it meanwhile waits)"
+        );
     }
     conn.busy_timeout(Duration::from_secs(30))?;
     let result = write_all(&mut conn, now, work, spent);
