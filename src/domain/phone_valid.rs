@@ -37,11 +37,19 @@ fn full_match(desc: &Descriptor, value: &str) -> bool {
 }
 
 fn has_type(meta: &Metadata, value: &str) -> bool {
-    let d = meta.descriptors();
-    if !full_match(d.general(), value) {
+    if !full_match(meta.descriptors().general(), value) {
         return false;
     }
-    // The common types first: `any` stops at the first that fits.
+    number_types(meta)
+        .into_iter()
+        .flatten()
+        .any(|desc| full_match(desc, value))
+}
+
+/// The descriptions of a region's number types, the common ones first (`any` stops at the
+/// first that fits).
+fn number_types(meta: &Metadata) -> [Option<&Descriptor>; 10] {
+    let d = meta.descriptors();
     [
         d.mobile(),
         d.fixed_line(),
@@ -54,9 +62,6 @@ fn has_type(meta: &Metadata, value: &str) -> bool {
         d.uan(),
         d.voicemail(),
     ]
-    .into_iter()
-    .flatten()
-    .any(|desc| full_match(desc, value))
 }
 
 /// Whether `number` is a valid number for its country (libphonenumber's `isValidNumber`).
@@ -176,19 +181,7 @@ mod tests {
                 let Some(meta) = DATABASE.by_id(region) else {
                     continue;
                 };
-                let d = meta.descriptors();
-                let examples = [
-                    d.fixed_line(),
-                    d.mobile(),
-                    d.toll_free(),
-                    d.premium_rate(),
-                    d.shared_cost(),
-                    d.voip(),
-                    d.personal_number(),
-                    d.pager(),
-                    d.uan(),
-                    d.voicemail(),
-                ];
+                let examples = number_types(meta);
                 for example in examples.into_iter().flatten().filter_map(|d| d.example()) {
                     let prefix = meta.national_prefix().unwrap_or("");
                     let spaced: String = example
