@@ -220,6 +220,9 @@ pub async fn import_subjects<R: Read + Send + 'static>(
             if !rows.is_empty() {
                 writer.rows(rows, now, &mut report).await?;
             }
+            if writer.stopped() {
+                return Ok(()); // `finish` reports why
+            }
         }
         Ok(())
     }
@@ -285,6 +288,11 @@ impl Writer {
             spent,
             thread,
         })
+    }
+
+    /// Whether the SQLite writer has stopped early (on an error of its own).
+    fn stopped(&self) -> bool {
+        matches!(self, Writer::Sqlite { work, .. } if work.is_closed())
     }
 
     async fn rows(

@@ -228,6 +228,48 @@ async fn a_fatal_error_after_many_batches_rolls_every_row_back(app: TestApp) {
     assert_eq!(keep["email"], "keep@example.com");
 }
 
+/// The database refusing a row midway (here a trigger; in life a full disk) fails the import
+/// with a server error, promptly, and leaves nothing of it behind.
+async fn a_database_failure_midway_changes_nothing(app: TestApp) {
+    use sea_orm::ConnectionTrait;
+    let backend = app.db.get_database_backend();
+    let ddl: &[&str] = if backend == sea_orm::DbBackend::Sqlite {
+        &[
+            "CREATE TRIGGER boom BEFORE INSERT ON subjects WHEN NEW.external_id = 'boom' \
+           BEGIN SELECT RAISE(ABORT, 'boom'); END",
+        ]
+    } else {
+        &[
+            "CREATE FUNCTION boom() RETURNS trigger AS $$ BEGIN \
+             IF NEW.external_id = 'boom' THEN RAISE EXCEPTION 'boom'; END IF; \
+             RETURN NEW; END $$ LANGUAGE plpgsql",
+            "CREATE TRIGGER boom BEFORE INSERT ON subjects FOR EACH ROW EXECUTE FUNCTION boom()",
+        ]
+    };
+    for sql in ddl {
+        app.db
+            .execute(sea_orm::Statement::from_string(backend, sql.to_string()))
+            .await
+            .unwrap();
+    }
+    let audit_before = app.count("audit_log").await;
+    let mut csv = String::from("external_id,email\n");
+    for i in 0..3_000 {
+        let id = if i == 1_500 {
+            "boom".to_string()
+        } else {
+            format!("b{i}")
+        };
+        csv.push_str(&format!("{id},{id}@example.com\n"));
+    }
+    let (status, r) = app
+        .post_body("/api/v1/subjects/import", &app.admin_token, "text/csv", csv)
+        .await;
+    assert_eq!(status, 500, "{r}");
+    assert_eq!(app.count("subjects").await, 0);
+    assert_eq!(app.count("audit_log").await, audit_before);
+}
+
 /// Importing the same rows again changes nothing: they count as updated (their subjects were
 /// known) but are not rewritten, so updated_at stays; a changed row is written.
 async fn reimporting_identical_rows_rewrites_nothing(app: TestApp) {
@@ -329,6 +371,7 @@ async fn a_large_import_streams_in_batches(app: TestApp) {
 
 crate::on_both_databases!(
     a_fatal_error_after_many_batches_rolls_every_row_back,
+    a_database_failure_midway_changes_nothing,
     reimporting_identical_rows_rewrites_nothing,
     csv_import_validates_normalises_and_reports_line_numbers,
     reimport_updates_by_external_id_and_leaves_absent_columns_alone,
