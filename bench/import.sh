@@ -9,6 +9,9 @@
 #
 # environment:
 #   ROWS=1000000  SEED=42   size and seed of the generated file (bench/gen_subjects.py)
+#   RUNS=1                  repeat the whole measurement; with more than one run, every run's
+#                           table is printed, then each ratio's runs and median (on a noisy
+#                           machine one run says little)
 #
 # What it does (everything it writes goes to bench/out/, which git ignores):
 #   1. generates bench/out/subjects-1m.csv unless it already exists;
@@ -39,6 +42,26 @@ for arg in "$@"; do
     *) [[ -z "$BIN_ARG" ]] || die "only one tocsin binary path, please"; BIN_ARG="$arg" ;;
   esac
 done
+
+RUNS="${RUNS:-1}"
+[[ "$RUNS" =~ ^[1-9][0-9]*$ ]] || die "RUNS must be a positive integer (got '$RUNS')"
+if [[ "$RUNS" -gt 1 ]]; then
+  fresh=() again=()
+  for i in $(seq 1 "$RUNS"); do
+    echo "=== run $i of $RUNS"
+    out=$(RUNS=1 "$0" "$@") || { printf '%s\n' "$out"; die "run $i failed"; }
+    printf '%s\n' "$out" | awk '/^ +rows +seconds/ { show = 1 } show && NF == 0 { exit } show'
+    fresh+=("$(printf '%s\n' "$out" | awk '/^tocsin import, fresh/ { sub(/%/, "", $(NF-2)); print $(NF-2) }')")
+    again+=("$(printf '%s\n' "$out" | awk '/^tocsin import, again/ { sub(/%/, "", $(NF-2)); print $(NF-2) }')")
+    echo
+  done
+  [[ "$REFERENCE_ONLY" == 1 ]] && exit 0
+  median() { printf '%s\n' "$@" | sort -n | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else printf "%.1f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+  echo "vs reference over $RUNS runs:"
+  echo "  fresh (inserts):  ${fresh[*]}  (%)   median $(median "${fresh[@]}") %"
+  echo "  again (updates):  ${again[*]}  (%)   median $(median "${again[@]}") %"
+  exit 0
+fi
 
 # Resolve a binary path given relative to the caller's directory before moving to the repo root.
 if [[ -n "$BIN_ARG" ]]; then
