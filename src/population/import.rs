@@ -303,10 +303,8 @@ impl Writer {
     ) -> Result<(), ImportError> {
         match self {
             Writer::Sqlite { work, spent, .. } => {
-                while let Ok(done) = spent.try_recv() {
-                    drop(done);
-                }
-                // A closed channel means the writer stopped on an error, which `finish` reports.
+                while spent.try_recv().is_ok() {} // each spent batch is freed here
+                                                  // A closed channel means the writer stopped on an error, which `finish` reports.
                 let _ = work.send(Work::Rows(rows)).await;
                 Ok(())
             }

@@ -92,17 +92,13 @@ impl RawRecord {
 
     /// A known key and its text (None: given as null).
     pub fn push(&mut self, key: &'static str, value: Option<&str>) {
-        let span = value.map(|v| {
-            let start = self.text.len() as u32;
-            self.text.push_str(v);
-            (start, self.text.len() as u32)
-        });
+        let span = put(&mut self.text, value);
         self.known.push((key, span));
     }
 
     fn get(&self, key: &str) -> Option<Option<&str>> {
         self.known.iter().find(|(k, _)| *k == key).map(|(_, span)| {
-            span.map(|(a, b)| self.text[a as usize..b as usize].trim())
+            span.map(|span| at(&self.text, span).trim())
                 .filter(|s| !s.is_empty())
         })
     }
@@ -127,10 +123,15 @@ fn put(text: &mut String, value: Option<&str>) -> Option<(u32, u32)> {
     })
 }
 
+/// The text `put` placed at `span`.
+fn at(text: &str, (start, end): (u32, u32)) -> &str {
+    &text[start as usize..end as usize]
+}
+
 impl SubjectRow {
     /// A column's value (None: absent, or to be cleared; see `present`).
     pub fn value(&self, c: Col) -> Option<&str> {
-        self.spans[c as usize].map(|(a, b)| &self.text[a as usize..b as usize])
+        self.spans[c as usize].map(|span| at(&self.text, span))
     }
 
     /// Applies a later row for the same subject on top of this one.
