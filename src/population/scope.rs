@@ -206,6 +206,23 @@ async fn add_ids(
     Ok((added, unknown, unknown_count))
 }
 
+/// A selector's list, normalised; each bad entry is named under `selector.<field>`.
+fn codes(
+    field: &str,
+    given: &[String],
+    errors: &mut Vec<(String, String)>,
+    normalise: impl Fn(&str) -> Result<String, crate::domain::Invalid>,
+) -> Vec<String> {
+    let mut codes = Vec::with_capacity(given.len());
+    for g in given {
+        match normalise(g) {
+            Ok(c) => codes.push(c),
+            Err(e) => errors.push((format!("selector.{field}"), e.0)),
+        }
+    }
+    codes
+}
+
 async fn add_selected(
     txn: &DatabaseTransaction,
     incident_id: i64,
@@ -216,36 +233,23 @@ async fn add_selected(
     let mut conditions: Vec<String> = Vec::new();
     let mut params: Vec<DbValue> = vec![incident_id.into(), reason.into(), now.into()];
     let mut errors = Vec::new();
-    if !sel.countries.is_empty() {
-        let mut codes = Vec::new();
-        for c in &sel.countries {
-            match crate::domain::Country::parse(c) {
-                Ok(c) => codes.push(c.as_str().to_owned()),
-                Err(e) => errors.push(("selector.countries".to_string(), e.0)),
-            }
-        }
-        conditions.push(format!(
-            "s.country IN ({})",
-            vec!["?"; codes.len()].join(",")
-        ));
-        params.extend(codes.into_iter().map(DbValue::from));
-    }
-    if !sel.regions.is_empty() {
-        let mut codes = Vec::new();
-        for r in &sel.regions {
-            match crate::domain::Region::parse(r) {
-                Ok(r) => codes.push(r.as_str().to_owned()),
-                Err(e) => errors.push(("selector.regions".to_string(), e.0)),
-            }
-        }
-        conditions.push(format!(
-            "s.region IN ({})",
-            vec!["?"; codes.len()].join(",")
-        ));
-        params.extend(codes.into_iter().map(DbValue::from));
-    }
+    let countries = codes("countries", &sel.countries, &mut errors, |c| {
+        crate::domain::Country::parse(c).map(|c| c.as_str().to_owned())
+    });
+    let regions = codes("regions", &sel.regions, &mut errors, |r| {
+        crate::domain::Region::parse(r).map(|r| r.as_str().to_owned())
+    });
     if !errors.is_empty() {
         return Err(AppError::Validation(errors));
+    }
+    for (column, codes) in [("country", countries), ("region", regions)] {
+        if !codes.is_empty() {
+            conditions.push(format!(
+                "s.{column} IN ({})",
+                vec!["?"; codes.len()].join(",")
+            ));
+            params.extend(codes.into_iter().map(DbValue::from));
+        }
     }
     if conditions.is_empty() {
         if !sel.all {
