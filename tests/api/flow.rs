@@ -472,7 +472,53 @@ async fn the_whole_flow_postgres() {
     with_smtp(Backend::Postgres, the_whole_flow_reaches_people_by_email).await;
 }
 
+/// Selecting by country and region: a bad entry is named and nothing is added; good ones
+/// select exactly their people.
+async fn selectors_name_bad_codes_and_select_by_country_and_region(app: TestApp) {
+    let t = team(&app).await;
+    let (status, _) = app
+        .post_body("/api/v1/subjects/import", &t.responder, "text/csv", PEOPLE)
+        .await;
+    assert_eq!(status, 200);
+    let id = open_incident(&app, &t.responder).await;
+    let path = format!("/api/v1/incidents/{id}/population");
+    let (status, e) = app
+        .post_json(
+            &path,
+            &t.responder,
+            &json!({"selector": {"countries": ["DE", "ZZ"], "regions": ["US-XX9"]}}),
+        )
+        .await;
+    assert_eq!(status, 422, "{e}");
+    assert!(
+        e["error"]["details"]["selector.countries"].is_string(),
+        "{e}"
+    );
+    assert!(e["error"]["details"]["selector.regions"].is_string(), "{e}");
+    assert_eq!(app.count("incident_population").await, 0);
+
+    let (status, pop) = app
+        .post_json(
+            &path,
+            &t.responder,
+            &json!({"selector": {"regions": ["us-ca"]}}),
+        )
+        .await;
+    assert_eq!(status, 200, "{pop}");
+    assert_eq!(pop["by_jurisdiction"], json!({"US": 1, "US-CA": 1}));
+    let (status, pop) = app
+        .post_json(
+            &path,
+            &t.responder,
+            &json!({"selector": {"countries": ["de", "FR"]}}),
+        )
+        .await;
+    assert_eq!(status, 200, "{pop}");
+    assert_eq!(pop["count"], 4, "{pop}");
+}
+
 crate::on_both_databases!(
+    selectors_name_bad_codes_and_select_by_country_and_region,
     a_content_change_after_approval_withdraws_it,
     only_approvers_approve,
     without_smtp_mail_lands_in_the_outbox_folder,
