@@ -1,23 +1,16 @@
 //! `GET /api/v1/audit`: entries, newest first, paginated with `?before=<seq>&limit=<n>`.
 use crate::auth::{Action, Auth};
 use crate::error::AppResult;
-use crate::web::AppState;
+use crate::web::{AppState, Page};
 use axum::extract::{Query, State};
 use axum::routing::get;
 use axum::{Json, Router};
 use entity::audit_log;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
-use serde::Deserialize;
 use serde_json::{json, Value};
 
 pub fn routes() -> Router<AppState> {
     Router::new().route("/api/v1/audit", get(list))
-}
-
-#[derive(Deserialize)]
-struct Page {
-    before: Option<i64>,
-    limit: Option<u64>,
 }
 
 async fn list(
@@ -26,19 +19,14 @@ async fn list(
     Query(page): Query<Page>,
 ) -> AppResult<Json<Value>> {
     auth.require(Action::AuditRead)?;
-    let limit = page.limit.unwrap_or(50).clamp(1, 500);
     let mut q = audit_log::Entity::find()
         .order_by_desc(audit_log::Column::Seq)
-        .limit(limit);
-    if let Some(b) = page.before {
+        .limit(page.limit());
+    if let Some(b) = page.before() {
         q = q.filter(audit_log::Column::Seq.lt(b));
     }
     let rows = q.all(&state.db).await?;
-    let next = if rows.len() as u64 == limit {
-        rows.last().map(|r| r.seq)
-    } else {
-        None
-    };
+    let next = page.next_before(&rows, |r| r.seq);
     let entries: Vec<Value> = rows
         .into_iter()
         .map(|r| {

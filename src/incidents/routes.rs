@@ -3,7 +3,7 @@ use super::{find, is_approved, list, record_event, view, Status};
 use crate::auth::{Action, Auth};
 use crate::domain::Severity;
 use crate::error::{AppError, AppResult};
-use crate::web::{ApiJson, AppState};
+use crate::web::{ApiJson, AppState, Page};
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::routing::get;
@@ -292,36 +292,30 @@ pub async fn create_incident(
 }
 
 #[derive(Deserialize)]
-struct ListQuery {
+struct StatusFilter {
     status: Option<String>,
-    limit: Option<u64>,
-    before: Option<i64>,
 }
 
 async fn list_incidents(
     State(state): State<AppState>,
     auth: Auth,
-    Query(q): Query<ListQuery>,
+    Query(page): Query<Page>,
+    Query(filter): Query<StatusFilter>,
 ) -> AppResult<Json<Value>> {
     auth.require(Action::IncidentsRead)?;
-    let limit = q.limit.unwrap_or(50).clamp(1, 500);
     let mut sel = incident::Entity::find()
         .order_by_desc(incident::Column::Id)
-        .limit(limit);
-    if let Some(s) = q.status.as_deref() {
+        .limit(page.limit());
+    if let Some(s) = filter.status.as_deref() {
         let s = Status::parse(s)
             .ok_or_else(|| AppError::field("status", format!("'{s}' is not a status")))?;
         sel = sel.filter(incident::Column::Status.eq(s.as_str()));
     }
-    if let Some(b) = q.before {
+    if let Some(b) = page.before() {
         sel = sel.filter(incident::Column::Id.lt(b));
     }
     let rows = sel.all(&state.db).await?;
-    let next = if rows.len() as u64 == limit {
-        rows.last().map(|r| r.id)
-    } else {
-        None
-    };
+    let next = page.next_before(&rows, |r| r.id);
     Ok(Json(
         json!({ "incidents": rows.iter().map(view).collect::<Vec<_>>(), "next_before": next }),
     ))

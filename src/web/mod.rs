@@ -3,9 +3,11 @@
 mod extract;
 mod health;
 pub mod metrics;
+mod page;
 
 pub use extract::ApiJson;
 pub use metrics::Metrics;
+pub use page::Page;
 
 use crate::config::Settings;
 use axum::extract::{MatchedPath, Request, State};

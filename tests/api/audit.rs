@@ -122,8 +122,48 @@ async fn audit_verify_detects_a_rewritten_entry(app: TestApp) {
     assert!(err.contains("changed or replaced"), "{err}");
 }
 
+/// Pages of the audit log chain by `next_before` until the oldest entry, without gaps or
+/// repeats; a short last page has no `next_before`.
+async fn the_audit_log_pages_newest_first(app: TestApp) {
+    for i in 0..3 {
+        app.post_body(
+            "/api/v1/subjects/import",
+            &app.admin_token,
+            "text/csv",
+            format!("external_id\np{i}\n"),
+        )
+        .await;
+    }
+    // 3 imports + the harness's account and token.
+    let mut seqs: Vec<i64> = Vec::new();
+    let mut path = "/api/v1/audit?limit=2".to_string();
+    loop {
+        let (status, body) = app.get(&path, &app.admin_token).await;
+        assert_eq!(status, 200, "{body}");
+        let page: Vec<i64> = body["entries"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["seq"].as_i64().unwrap())
+            .collect();
+        assert!(page.len() <= 2);
+        seqs.extend(&page);
+        match body["next_before"].as_i64() {
+            Some(next) => {
+                assert_eq!(Some(&next), page.last());
+                path = format!("/api/v1/audit?limit=2&before={next}");
+            }
+            None => break,
+        }
+    }
+    let expected: Vec<i64> = (1..=seqs.len() as i64).rev().collect();
+    assert_eq!(seqs, expected);
+    assert_eq!(seqs.len(), 5);
+}
+
 crate::on_both_databases!(
     changes_are_audited_and_the_chain_verifies,
+    the_audit_log_pages_newest_first,
     audit_verify_names_the_first_edited_entry,
     audit_verify_names_a_deleted_entry,
     audit_verify_detects_a_truncated_tail,

@@ -449,6 +449,23 @@ async fn incidents_validate_and_move_only_forward(app: TestApp) {
         .await;
     assert_eq!(status, 200);
     assert_eq!(list["incidents"].as_array().unwrap().len(), 1);
+    // The status filter and the pages go together.
+    let newer = open_incident(&app, &t.responder).await;
+    let newest = open_incident(&app, &t.responder).await;
+    let (_, first) = app
+        .get("/api/v1/incidents?status=open&limit=1", &t.viewer)
+        .await;
+    assert_eq!(first["incidents"][0]["id"], newest, "{first}");
+    assert_eq!(first["next_before"], newest);
+    let (_, second) = app
+        .get(
+            &format!("/api/v1/incidents?status=open&limit=1&before={newest}"),
+            &t.viewer,
+        )
+        .await;
+    assert_eq!(second["incidents"][0]["id"], newer, "{second}");
+    let (status, e) = app.get("/api/v1/incidents?status=bogus", &t.viewer).await;
+    assert_eq!(status, 422, "{e}");
     let (status, pb) = app.get("/api/v1/playbooks", &t.viewer).await;
     assert_eq!(status, 200);
     assert!(pb["kinds"]
