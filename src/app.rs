@@ -1,51 +1,179 @@
-//! Start-up: settings → database → state → server (and dispatcher), until a shutdown signal.
+//! The application: its state (database, templates, playbooks, settings, clock) and the
+//! start-up of server, dispatcher and signal handling, shared by `tocsin serve`,
+//! `tocsin worker` and the tests.
+use crate::assets::Assets;
 use crate::config::Settings;
-use crate::incidents::playbooks::Playbooks;
-use crate::web::{self, AppState, Metrics};
+use crate::delivery::Dispatcher;
+use crate::links::Links;
+use crate::metrics::Metrics;
+use crate::playbooks::Playbooks;
+use crate::templates::Templates;
 use anyhow::Context;
-use std::sync::Arc;
+use chrono::{DateTime, SubsecRound, Utc};
+use sea_orm::DatabaseConnection;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
-/// Connects, migrates and builds the shared state.
-pub async fn build_state(settings: Settings) -> anyhow::Result<AppState> {
-    let playbooks = Playbooks::load(&settings.playbooks_dir)
-        .map_err(|e| anyhow::anyhow!("playbook error: {e}"))?;
-    let templates = crate::notices::templates::load(&settings.templates_dir)?;
-    let db = crate::db::connect(&settings.database_url).await?;
-    crate::db::migrate(&db).await?;
-    Ok(AppState {
-        db,
-        settings: Arc::new(settings),
-        metrics: Arc::new(Metrics::new()),
-        categories: Arc::new(playbooks.inventory.own_names()),
-        playbooks: Arc::new(playbooks),
-        templates: Arc::new(templates),
-        dispatch_wakeup: Arc::new(tokio::sync::Notify::new()),
-    })
+/// What the use cases and handlers can reach. Cheap to clone.
+#[derive(Clone)]
+pub struct AppState {
+    pub db: DatabaseConnection,
+    pub settings: Arc<Settings>,
+    /// Links under the public base URL (notices, announcements).
+    pub links: Links,
+    /// Incident kinds, the organisation, the data inventory.
+    pub playbooks: Arc<Playbooks>,
+    /// Handlebars templates (notices, announcements), loaded at start-up.
+    pub templates: Arc<Templates>,
+    pub metrics: Arc<Metrics>,
+    pub clock: Clock,
+    /// Wakes the dispatcher when deliveries are queued.
+    pub dispatch_wakeup: Arc<tokio::sync::Notify>,
 }
 
-/// Serves HTTP on `listener` until `shutdown` is cancelled, then drains in-flight requests.
-pub async fn serve(
+/// The time as the application sees it: the system clock, or a fixed one in tests.
+#[derive(Clone, Default)]
+pub struct Clock(Option<Arc<Mutex<DateTime<Utc>>>>);
+
+impl Clock {
+    pub fn system() -> Clock {
+        Clock(None)
+    }
+
+    /// A clock that shows `at` until `set` moves it.
+    pub fn fixed(at: DateTime<Utc>) -> Clock {
+        Clock(Some(Arc::new(Mutex::new(at))))
+    }
+
+    /// Now, to the microsecond (what both databases store).
+    pub fn now(&self) -> DateTime<Utc> {
+        match &self.0 {
+            None => Utc::now().trunc_subsecs(6),
+            Some(t) => *t.lock().unwrap_or_else(|e| e.into_inner()),
+        }
+    }
+
+    /// Moves a fixed clock; a system clock ignores it.
+    pub fn set(&self, at: DateTime<Utc>) {
+        if let Some(t) = &self.0 {
+            *t.lock().unwrap_or_else(|e| e.into_inner()) = at;
+        }
+    }
+}
+
+/// The server and the dispatcher of one process, ready to run.
+pub struct Application {
     state: AppState,
     listener: TcpListener,
-    shutdown: CancellationToken,
-) -> anyhow::Result<()> {
-    let app = web::router(state);
-    axum::serve(listener, app)
-        .with_graceful_shutdown(async move { shutdown.cancelled().await })
-        .await
-        .context("HTTP server failed")
+    addr: SocketAddr,
+    dispatcher: bool,
 }
 
-/// Registers SIGTERM and Ctrl-C handlers now (so a signal that comes right after start-up is
-/// not lost) and returns a future that resolves on either.
-pub fn shutdown_signal() -> std::io::Result<impl std::future::Future<Output = ()>> {
+impl Application {
+    /// Loads playbooks and templates, binds `settings.addr` (port 0 picks a free port),
+    /// connects and migrates. Links follow the address actually bound unless
+    /// `TOCSIN_PUBLIC_URL` says otherwise.
+    pub async fn build(settings: Settings) -> anyhow::Result<Application> {
+        let playbooks = load_playbooks(&settings)?;
+        let templates = load_templates(&settings)?;
+        let listener = TcpListener::bind(settings.addr).await.with_context(|| {
+            format!(
+                "cannot listen on {} (set TOCSIN_ADDR or --addr)",
+                settings.addr
+            )
+        })?;
+        let addr = listener.local_addr()?;
+        let public = match &settings.public_url {
+            Some(u) => u.clone(),
+            None => url::Url::parse(&format!("http://{addr}"))?,
+        };
+        let db = crate::db::connect(&settings.database_url).await?;
+        crate::db::migrate(&db).await?;
+        let state = AppState {
+            db,
+            links: Links::new(&public),
+            settings: Arc::new(settings),
+            playbooks: Arc::new(playbooks),
+            templates: Arc::new(templates),
+            metrics: Arc::new(Metrics::new()),
+            clock: Clock::system(),
+            dispatch_wakeup: Arc::new(tokio::sync::Notify::new()),
+        };
+        Ok(Application {
+            state,
+            listener,
+            addr,
+            dispatcher: true,
+        })
+    }
+
+    /// Without the background dispatcher (tests that drain the outbox themselves).
+    pub fn without_dispatcher(mut self) -> Application {
+        self.dispatcher = false;
+        self
+    }
+
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    /// Serves HTTP and dispatches until `shutdown` is cancelled, then drains in-flight requests
+    /// and lets the dispatcher finish the sends it started.
+    pub async fn run_until(self, shutdown: CancellationToken) -> anyhow::Result<()> {
+        let dispatching = if self.dispatcher {
+            let d = Dispatcher::for_app(&self.state)?;
+            Some(tokio::spawn(d.run(shutdown.clone())))
+        } else {
+            None
+        };
+        let app = crate::web::router(self.state);
+        let served = axum::serve(self.listener, app)
+            .with_graceful_shutdown({
+                let s = shutdown.clone();
+                async move { s.cancelled().await }
+            })
+            .await
+            .context("HTTP server failed");
+        shutdown.cancel();
+        if let Some(d) = dispatching {
+            let _ = d.await;
+        }
+        served
+    }
+}
+
+/// The playbooks the settings name (see `assets`).
+pub fn load_playbooks(settings: &Settings) -> anyhow::Result<Playbooks> {
+    let assets = Assets::playbooks(settings.playbooks_dir.as_deref());
+    let p = Playbooks::load(&assets).map_err(|e| anyhow::anyhow!("playbook error: {e}"))?;
+    tracing::debug!(from = %assets.origin(), "playbooks loaded");
+    Ok(p)
+}
+
+/// The templates the settings name (see `assets`).
+pub fn load_templates(settings: &Settings) -> anyhow::Result<Templates> {
+    let assets = Assets::templates(settings.templates_dir.as_deref());
+    let t = crate::templates::load(&assets)?;
+    tracing::debug!(from = %assets.origin(), "templates loaded");
+    Ok(t)
+}
+
+/// A token cancelled on SIGTERM or Ctrl-C; the handlers are in place when this returns, so a
+/// signal that comes right after start-up is not lost.
+pub fn shutdown_on_signals() -> std::io::Result<CancellationToken> {
     #[cfg(unix)]
     let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
     #[cfg(unix)]
     let mut int = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt())?;
-    Ok(async move {
+    let shutdown = CancellationToken::new();
+    let token = shutdown.clone();
+    tokio::spawn(async move {
         #[cfg(unix)]
         tokio::select! {
             _ = term.recv() => {},
@@ -53,5 +181,8 @@ pub fn shutdown_signal() -> std::io::Result<impl std::future::Future<Output = ()
         }
         #[cfg(not(unix))]
         let _ = tokio::signal::ctrl_c().await;
-    })
+        tracing::info!("shutdown signal received; draining");
+        token.cancel();
+    });
+    Ok(shutdown)
 }

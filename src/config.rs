@@ -39,17 +39,21 @@ impl std::fmt::Debug for SmtpSettings {
 pub struct Settings {
     pub database_url: DatabaseUrl,
     pub addr: SocketAddr,
-    pub public_url: url::Url,
+    /// `TOCSIN_PUBLIC_URL` when set; otherwise links follow the address actually served (see
+    /// `app::Application::build`).
+    pub public_url: Option<url::Url>,
     pub smtp: SmtpSettings,
     pub mail_from: lettre::message::Mailbox,
     pub outbox_dir: PathBuf,
     pub log: String,
     /// E-mail of the first admin account, created on first start.
     pub admin_email: String,
-    /// Where playbooks (incident kinds, inventory, jurisdiction rules) are read from.
-    pub playbooks_dir: PathBuf,
-    /// Where handlebars templates are read from.
-    pub templates_dir: PathBuf,
+    /// Where playbooks (incident kinds, inventory, jurisdiction rules) are read from; unset:
+    /// `./playbooks` when present, else the built-in ones.
+    pub playbooks_dir: Option<PathBuf>,
+    /// Where handlebars templates are read from; unset: `./templates` when present, else the
+    /// built-in ones.
+    pub templates_dir: Option<PathBuf>,
     /// First retry delay after a temporary failure; doubles per attempt (with jitter, capped).
     pub retry_base: std::time::Duration,
     /// Attempts per delivery before it is given up as failed.
@@ -121,11 +125,17 @@ impl Settings {
             .parse::<SocketAddr>()
             .map_err(|_| fail(n, format!("'{v}' is not an address such as 127.0.0.1:8080")))?;
 
-        let (n, v) = var("TOCSIN_PUBLIC_URL", &format!("http://{addr}"));
-        let public_url = url::Url::parse(&v)
-            .ok()
-            .filter(|u| matches!(u.scheme(), "http" | "https"))
-            .ok_or_else(|| fail(n, format!("'{v}' is not an http(s) URL")))?;
+        let public_url = match get("TOCSIN_PUBLIC_URL").filter(|v| !v.trim().is_empty()) {
+            None => None,
+            Some(v) => Some(
+                url::Url::parse(v.trim())
+                    .ok()
+                    .filter(|u| matches!(u.scheme(), "http" | "https") && u.host_str().is_some())
+                    .ok_or_else(|| {
+                        fail("TOCSIN_PUBLIC_URL", format!("'{v}' is not an http(s) URL"))
+                    })?,
+            ),
+        };
 
         let smtp = match get("TOCSIN_SMTP_URL").filter(|v| !v.trim().is_empty()) {
             None => SmtpSettings::Files,
@@ -161,10 +171,13 @@ impl Settings {
             return Err(fail(n, format!("'{admin_email}' is not an e-mail address")));
         }
 
-        let (_, v) = var("TOCSIN_PLAYBOOKS_DIR", "playbooks");
-        let playbooks_dir = PathBuf::from(v);
-        let (_, v) = var("TOCSIN_TEMPLATES_DIR", "templates");
-        let templates_dir = PathBuf::from(v);
+        let folder = |name: &str| {
+            get(name)
+                .filter(|v| !v.trim().is_empty())
+                .map(PathBuf::from)
+        };
+        let playbooks_dir = folder("TOCSIN_PLAYBOOKS_DIR");
+        let templates_dir = folder("TOCSIN_TEMPLATES_DIR");
 
         let number =
             |name: &'static str, default: u64, min: u64, max: u64| -> Result<u64, ConfigError> {
@@ -225,7 +238,8 @@ mod tests {
         let s = with(&[]).unwrap();
         assert_eq!(s.database_url.expose(), DEFAULT_DATABASE_URL);
         assert_eq!(s.addr.to_string(), "127.0.0.1:8080");
-        assert_eq!(s.public_url.as_str(), "http://127.0.0.1:8080/");
+        assert_eq!(s.public_url, None, "links follow the address served");
+        assert_eq!(s.templates_dir, None, "./templates or the built-in ones");
         assert!(matches!(s.smtp, SmtpSettings::Files));
     }
 

@@ -10,14 +10,14 @@
 //! The buyers are generated from a fixed seed, so every load gives the same people. Loading is
 //! done once: a `demo.loaded` audit entry marks it, and a later load changes nothing. A load that
 //! stopped half-way picks up where it stopped.
+use crate::app::AppState;
 use crate::audit::{self, Actor, Target};
 use crate::db::stmt;
-use crate::error::AppError;
-use crate::incidents::{create_incident, CreateIncident};
+use crate::incidents::{Content, NewIncident};
+use crate::playbooks::Playbooks;
 use crate::population::{import_subjects, set_population, Format, ImportTarget, PopulationRequest};
-use crate::web::AppState;
 use anyhow::Context;
-use chrono::{Duration, DurationRound, Utc};
+use chrono::{DateTime, Duration, DurationRound, Utc};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use sea_orm::{ConnectionTrait, TransactionTrait};
@@ -119,7 +119,7 @@ pub async fn load(state: &AppState) -> anyhow::Result<DemoSummary> {
             &ImportTarget::Database(db.clone()),
             std::io::Cursor::new(to_csv(&buyers)?),
             Format::Csv,
-            state.categories.clone(),
+            Arc::new(state.playbooks.own_categories()),
             &Actor::System,
             Arc::new(AtomicU64::new(0)),
             |_| {},
@@ -136,9 +136,9 @@ pub async fn load(state: &AppState) -> anyhow::Result<DemoSummary> {
     let incident_id = match find_demo_incident(db).await? {
         Some(id) => id,
         None => {
-            create_incident(state, &Actor::System, example_incident())
+            let new = example_incident(&state.playbooks, state.clock.now())?;
+            crate::incidents::create(db, &Actor::System, new, state.clock.now())
                 .await
-                .map_err(app_error)
                 .context("creating the demo incident")?
                 .id
         }
@@ -151,7 +151,7 @@ pub async fn load(state: &AppState) -> anyhow::Result<DemoSummary> {
         .map(|b| b.external_id.clone())
         .collect();
     let summary = set_population(
-        state,
+        db,
         &Actor::System,
         incident_id,
         PopulationRequest {
@@ -164,9 +164,9 @@ pub async fn load(state: &AppState) -> anyhow::Result<DemoSummary> {
             ),
         },
         false,
+        state.clock.now(),
     )
     .await
-    .map_err(app_error)
     .context("scoping the demo incident's population")?;
 
     // 4. Mark the load as finished.
@@ -191,62 +191,43 @@ pub async fn load(state: &AppState) -> anyhow::Result<DemoSummary> {
     })
 }
 
-/// `AppError::Validation` shows as "validation failed": name the fields too.
-fn app_error(e: AppError) -> anyhow::Error {
-    match e {
-        AppError::Validation(fields) => anyhow::anyhow!(
-            "validation failed: {}",
-            fields
-                .iter()
-                .map(|(f, r)| format!("{f}: {r}"))
-                .collect::<Vec<_>>()
-                .join("; ")
-        ),
-        AppError::Internal(e) => e,
-        other => anyhow::anyhow!("{other}"),
-    }
-}
-
-fn example_incident() -> CreateIncident {
-    let now = Utc::now()
-        .duration_trunc(Duration::minutes(1))
-        .unwrap_or_else(|_| Utc::now());
+/// The example incident: a chat-translation processor's leak, discovered three hours ago.
+fn example_incident(playbooks: &Playbooks, now: DateTime<Utc>) -> anyhow::Result<NewIncident> {
+    let kind = playbooks
+        .kinds
+        .get(INCIDENT_KIND)
+        .with_context(|| format!("the playbooks have no kind '{INCIDENT_KIND}'"))?;
+    let now = now.duration_trunc(Duration::minutes(1)).unwrap_or(now);
     let aware_at = now - Duration::hours(3);
     let occurred_from = now - Duration::days(6) - Duration::hours(7);
     let occurred_to = now - Duration::days(2) - Duration::hours(2);
-    let day = |t: chrono::DateTime<Utc>| t.format("%-d %B %Y").to_string();
-    CreateIncident {
-        title: INCIDENT_TITLE.into(),
-        summary: format!(
-            "Our machine-translation processor for instant-messaging chat told us on {aware} that a \
-             storage bucket holding chat messages sent to it for translation could be read from the \
-             internet without authentication between {from} and {to}. The messages are chats between \
-             buyers and suppliers: they may include names, company details, order details, contact \
-             details and the names of shared files. The processor found access from addresses it \
-             cannot account for; we have no evidence so far that the messages were misused. \
-             (This incident is demo data.)",
-            aware = day(aware_at),
-            from = day(occurred_from),
-            to = day(occurred_to),
-        ),
-        kind: INCIDENT_KIND.into(),
-        severity: None,
-        aware_at: aware_at.to_rfc3339(),
-        occurred_from: Some(occurred_from.to_rfc3339()),
-        occurred_to: Some(occurred_to.to_rfc3339()),
-        data_categories: None,
-        systems: Some(vec!["instant_messaging".into()]),
-        cause: Some(
-            "A storage bucket at the IM chat-translation processor, holding cached translation \
-             requests, was made publicly readable by a configuration change on the processor's side."
-                .into(),
-        ),
-        measures_taken: None,
-        mitigations: None,
-        likely_consequences: None,
-        contact: None,
-        channels: None,
-    }
+    let day = |t: DateTime<Utc>| t.format("%-d %B %Y").to_string();
+    let summary = format!(
+        "Our machine-translation processor for instant-messaging chat told us on {aware} that a \
+         storage bucket holding chat messages sent to it for translation could be read from the \
+         internet without authentication between {from} and {to}. The messages are chats between \
+         buyers and suppliers: they may include names, company details, order details, contact \
+         details and the names of shared files. The processor found access from addresses it \
+         cannot account for; we have no evidence so far that the messages were misused. \
+         (This incident is demo data.)",
+        aware = day(aware_at),
+        from = day(occurred_from),
+        to = day(occurred_to),
+    );
+    let mut content = Content::from_kind(kind, playbooks, INCIDENT_TITLE, &summary);
+    content.occurred_from = Some(occurred_from);
+    content.occurred_to = Some(occurred_to);
+    content.systems = vec!["instant_messaging".into()];
+    content.cause = "A storage bucket at the IM chat-translation processor, holding cached \
+         translation requests, was made publicly readable by a configuration change on the \
+         processor's side."
+        .into();
+    Ok(NewIncident {
+        kind: kind.id.clone(),
+        severity: kind.severity,
+        aware_at,
+        content,
+    })
 }
 
 // ---- Queries -------------------------------------------------------------------------------

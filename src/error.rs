@@ -154,3 +154,73 @@ impl IntoResponse for AppError {
         (status, axum::Json(body)).into_response()
     }
 }
+
+// Each capability's errors, mapped to HTTP here and nowhere else.
+
+impl From<crate::domain::Corrupt> for AppError {
+    fn from(c: crate::domain::Corrupt) -> Self {
+        AppError::Internal(c.into())
+    }
+}
+
+impl From<crate::incidents::IncidentError> for AppError {
+    fn from(e: crate::incidents::IncidentError) -> Self {
+        use crate::incidents::IncidentError as E;
+        match e {
+            E::NotFound(id) => AppError::NotFound(format!("incident {id}")),
+            E::Invalid(fields) => AppError::Validation(fields),
+            E::IllegalMove(why) => AppError::conflict("illegal_status_change", why),
+            e @ E::Closed => AppError::conflict("incident_closed", e.to_string()),
+            E::Corrupt(c) => c.into(),
+            E::Db(db) => db.into(),
+        }
+    }
+}
+
+impl From<crate::notices::NoticeError> for AppError {
+    fn from(e: crate::notices::NoticeError) -> Self {
+        use crate::notices::NoticeError as E;
+        let message = e.to_string();
+        match e {
+            E::Incident(i) => i.into(),
+            E::NotComposed => AppError::conflict("not_composed", message),
+            E::Stale(_) => AppError::conflict("stale_notices", message),
+            E::CompositionMismatch { .. } => AppError::conflict("stale_composition", message),
+            E::FourEyes => AppError::Forbidden(message),
+            E::AlreadyApproved => AppError::conflict("already_approved", message),
+            E::NotApproved => AppError::conflict("not_approved", message),
+            E::AlreadyDispatched => AppError::conflict("already_dispatched", message),
+            E::Closed => AppError::conflict("incident_closed", message),
+            E::NoPopulation => AppError::conflict("no_population", message),
+            E::SubjectNotFound(s) => AppError::NotFound(format!("subject '{s}'")),
+            E::Invalid { field, reason } => AppError::field(field, reason),
+            E::Render(r) => AppError::Internal(r),
+            E::Db(db) => db.into(),
+        }
+    }
+}
+
+impl From<crate::population::PopulationError> for AppError {
+    fn from(e: crate::population::PopulationError) -> Self {
+        use crate::population::PopulationError as E;
+        let message = e.to_string();
+        match e {
+            E::Incident(i) => i.into(),
+            E::Closed => AppError::conflict("incident_closed", message),
+            E::AlreadyDispatched => AppError::conflict("already_dispatched", message),
+            E::Ambiguous => AppError::bad_request("invalid_body", message),
+            E::Invalid(fields) => AppError::Validation(fields),
+            E::Db(db) => db.into(),
+        }
+    }
+}
+
+impl From<crate::delivery::DispatchError> for AppError {
+    fn from(e: crate::delivery::DispatchError) -> Self {
+        use crate::delivery::DispatchError as E;
+        match e {
+            E::Notice(n) => n.into(),
+            E::Db(db) => db.into(),
+        }
+    }
+}

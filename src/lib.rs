@@ -4,6 +4,7 @@
 //! `web` only composes them.
 pub mod announcements;
 pub mod app;
+pub mod assets;
 pub mod audit;
 pub mod auth;
 pub mod cli;
@@ -14,7 +15,11 @@ pub mod demo;
 pub mod domain;
 pub mod error;
 pub mod incidents;
+pub mod links;
+pub mod metrics;
 pub mod notices;
+pub mod playbooks;
 pub mod population;
 pub mod regulation;
+pub mod templates;
 pub mod web;

@@ -10,6 +10,7 @@ pub struct Model {
     pub channel: String,
     pub locale: String,
     pub recipient: Option<String>,
+    pub recipient_name: Option<String>,
     pub subject_line: String,
     pub body_text: String,
     pub body_html: Option<String>,

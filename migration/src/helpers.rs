@@ -1,5 +1,6 @@
 //! Column shorthands shared by the migrations, so every table spells types the same way.
 use sea_orm_migration::prelude::*;
+use sea_orm_migration::sea_orm::DbBackend;
 
 fn col(name: &str) -> ColumnDef {
     ColumnDef::new(Alias::new(name))
@@ -105,4 +106,68 @@ macro_rules! migration_name {
             }
         }
     };
+}
+
+/// The SQL that makes `table.column` accept only `values`: a CHECK constraint on PostgreSQL,
+/// triggers on SQLite (which cannot add a constraint to an existing table). Named
+/// `ck_<table>_<column>` either way, so a later migration can replace it with [`unchecked`].
+pub fn checked(backend: DbBackend, table: &str, column: &str, values: &[&str]) -> Vec<String> {
+    let list = values
+        .iter()
+        .map(|v| format!("'{}'", v.replace('\'', "''")))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let name = format!("ck_{table}_{column}");
+    match backend {
+        DbBackend::Postgres => vec![format!(
+            "ALTER TABLE {table} ADD CONSTRAINT {name} CHECK ({column} IN ({list}))"
+        )],
+        _ => ["INSERT", &format!("UPDATE OF {column}")]
+            .iter()
+            .zip(["ins", "upd"])
+            .map(|(event, suffix)| {
+                format!(
+                    "CREATE TRIGGER {name}_{suffix} BEFORE {event} ON {table} \
+                     WHEN NEW.{column} NOT IN ({list}) \
+                     BEGIN SELECT RAISE(ABORT, 'CHECK constraint failed: {name}'); END"
+                )
+            })
+            .collect(),
+    }
+}
+
+/// Undoes [`checked`].
+pub fn unchecked(backend: DbBackend, table: &str, column: &str) -> Vec<String> {
+    let name = format!("ck_{table}_{column}");
+    match backend {
+        DbBackend::Postgres => vec![format!(
+            "ALTER TABLE {table} DROP CONSTRAINT IF EXISTS {name}"
+        )],
+        _ => vec![
+            format!("DROP TRIGGER IF EXISTS {name}_ins"),
+            format!("DROP TRIGGER IF EXISTS {name}_upd"),
+        ],
+    }
+}
+
+/// Adds a nullable text column.
+pub async fn add_text_null(m: &SchemaManager<'_>, table: &str, column: &str) -> Result<(), DbErr> {
+    m.alter_table(
+        Table::alter()
+            .table(Alias::new(table))
+            .add_column(text_null(column))
+            .to_owned(),
+    )
+    .await
+}
+
+/// Drops a column.
+pub async fn drop_column(m: &SchemaManager<'_>, table: &str, column: &str) -> Result<(), DbErr> {
+    m.alter_table(
+        Table::alter()
+            .table(Alias::new(table))
+            .drop_column(Alias::new(column))
+            .to_owned(),
+    )
+    .await
 }

@@ -8,6 +8,7 @@ mod m20261125_000003_create_subjects;
 mod m20261125_000004_create_incidents;
 mod m20261125_000005_create_delivery;
 mod m20261125_000006_create_regulation;
+mod m20261130_000007_bind_approvals;
 
 pub struct Migrator;
 
@@ -21,6 +22,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000004_create_incidents::Migration),
             Box::new(m20261125_000005_create_delivery::Migration),
             Box::new(m20261125_000006_create_regulation::Migration),
+            Box::new(m20261130_000007_bind_approvals::Migration),
         ]
     }
 }

@@ -1,7 +1,7 @@
 //! The Atom 1.0 feed (RFC 4287) and the JSON Feed 1.1 of the announcements.
-use super::{excerpt, page_url, public_link, DEFAULT_LOCALE};
+use super::{excerpt, DEFAULT_LOCALE};
+use crate::app::AppState;
 use crate::error::AppResult;
-use crate::web::AppState;
 use anyhow::Context;
 use atom_syndication::{Content, Entry, Feed, Generator, Link, Person, Text};
 use chrono::{DateTime, Utc};
@@ -48,7 +48,7 @@ fn link(href: String, rel: &str, mime: &str) -> Link {
 
 /// The Atom document. Entry ids are the page URLs: stable, since slugs never change.
 pub fn atom(state: &AppState, rows: &[announcement::Model]) -> AppResult<String> {
-    let settings = &state.settings;
+    let links = &state.links;
     let updated: DateTime<Utc> = rows
         .iter()
         .map(|a| a.updated_at)
@@ -57,7 +57,7 @@ pub fn atom(state: &AppState, rows: &[announcement::Model]) -> AppResult<String>
     let entries: Vec<Entry> = rows
         .iter()
         .map(|a| {
-            let url = page_url(settings, &a.slug);
+            let url = links.announcement(&a.slug);
             let mut alternate = link(url.clone(), "alternate", "text/html");
             alternate.hreflang = Some(xml_safe(&a.locale));
             Entry {
@@ -79,20 +79,16 @@ pub fn atom(state: &AppState, rows: &[announcement::Model]) -> AppResult<String>
         .collect();
     let feed = Feed {
         title: Text::plain(xml_safe(&feed_title(state))),
-        id: xml_safe(&public_link(settings, "/announcements")),
+        id: xml_safe(&links.to("/announcements")),
         updated: updated.fixed_offset(),
         authors: vec![author(state)],
         links: vec![
             link(
-                public_link(settings, "/announcements.atom"),
+                links.to("/announcements.atom"),
                 "self",
                 "application/atom+xml",
             ),
-            link(
-                public_link(settings, "/announcements"),
-                "alternate",
-                "text/html",
-            ),
+            link(links.to("/announcements"), "alternate", "text/html"),
         ],
         generator: Some(Generator {
             value: "Tocsin".into(),
@@ -109,7 +105,7 @@ pub fn atom(state: &AppState, rows: &[announcement::Model]) -> AppResult<String>
 
 /// The JSON Feed 1.1 document (https://jsonfeed.org/version/1.1).
 pub fn json_feed(state: &AppState, rows: &[announcement::Model]) -> Value {
-    let settings = &state.settings;
+    let links = &state.links;
     let org = &state.playbooks.organisation;
     let mut author = json!({ "name": org.name });
     if !org.website.is_empty() {
@@ -118,7 +114,7 @@ pub fn json_feed(state: &AppState, rows: &[announcement::Model]) -> Value {
     let items: Vec<Value> = rows
         .iter()
         .map(|a| {
-            let url = page_url(settings, &a.slug);
+            let url = links.announcement(&a.slug);
             json!({
                 "id": url,
                 "url": url,
@@ -135,8 +131,8 @@ pub fn json_feed(state: &AppState, rows: &[announcement::Model]) -> Value {
     json!({
         "version": "https://jsonfeed.org/version/1.1",
         "title": feed_title(state),
-        "home_page_url": public_link(settings, "/announcements"),
-        "feed_url": public_link(settings, "/announcements.json"),
+        "home_page_url": links.to("/announcements"),
+        "feed_url": links.to("/announcements.json"),
         "description": format!(
             "Public announcements by {} about security incidents that involve personal information.",
             org.name

@@ -10,15 +10,17 @@ pub mod slug;
 pub use routes::{api_routes, public_routes};
 
 use crate::audit::Actor;
-use crate::config::Settings;
 use crate::error::{AppError, AppResult};
+use crate::incidents::Incident;
+use crate::links::Links;
 use crate::notices::NoticeContent;
-use crate::web::AppState;
+use crate::playbooks::Playbooks;
+use crate::templates::Templates;
 use chrono::{DateTime, Utc};
-use entity::{announcement, incident};
+use entity::announcement;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter,
-    QueryOrder, QuerySelect, Set, TransactionTrait,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait,
+    IntoActiveModel, QueryFilter, QueryOrder, QuerySelect, Set, TransactionTrait,
 };
 use serde::Serialize;
 use serde_json::{json, Value};
@@ -28,19 +30,6 @@ pub const DEFAULT_LOCALE: &str = "en";
 
 /// How many announcements the index and the feeds list.
 pub const LIST_LIMIT: u64 = 100;
-
-/// An absolute link under the public base URL (which may carry a path prefix).
-pub fn public_link(settings: &Settings, path: &str) -> String {
-    format!(
-        "{}{path}",
-        settings.public_url.as_str().trim_end_matches('/')
-    )
-}
-
-/// The public page of an announcement.
-pub fn page_url(settings: &Settings, slug: &str) -> String {
-    public_link(settings, &format!("/announcements/{slug}"))
-}
 
 /// The reference people quote when they contact the organisation (as in the notices).
 pub fn reference(incident_id: i64) -> String {
@@ -57,13 +46,13 @@ pub struct Published {
 }
 
 /// The announcement as the API shows it.
-pub fn view(settings: &Settings, a: &announcement::Model) -> Value {
+pub fn view(links: &Links, a: &announcement::Model) -> Value {
     json!({
         "incident_id": a.incident_id,
         "slug": a.slug,
         "locale": a.locale,
         "title": a.title,
-        "url": page_url(settings, &a.slug),
+        "url": links.announcement(&a.slug),
         "published_at": a.published_at,
         "updated_at": a.updated_at,
     })
@@ -91,12 +80,13 @@ struct BodyData<'a> {
 
 /// Renders the stored body (HTML and plain text) of an incident's announcement.
 fn render_body(
-    state: &AppState,
-    incident: &incident::Model,
+    templates: &Templates,
+    playbooks: &Playbooks,
+    incident: &Incident,
     locale: &str,
     url: &str,
 ) -> AppResult<(String, String)> {
-    let content = NoticeContent::build(incident, &state.playbooks, Some(url.to_owned()));
+    let content = NoticeContent::build(incident, playbooks, Some(url.to_owned()));
     let data = BodyData {
         what_happened: paragraphs(&content.what_happened),
         cause: paragraphs(&content.cause),
@@ -104,33 +94,42 @@ fn render_body(
         what_we_are_doing: paragraphs(&content.what_we_are_doing),
         content: &content,
     };
-    let t = &state.templates;
+    let t = templates;
     let html = t.render(&t.localized("announcements", locale, "body.html"), &data)?;
     let text = t.render(&t.localized("announcements", locale, "body.txt"), &data)?;
     Ok((html, text))
 }
 
+/// What publishing needs besides the database.
+pub struct PublishInput<'a> {
+    pub templates: &'a Templates,
+    pub playbooks: &'a Playbooks,
+    pub links: &'a Links,
+}
+
 /// Publishes, or updates, the public announcement of an incident from its approved notice
-/// content. Refused (409) unless the content's current version is approved. The slug and the
+/// content. Refused (409) unless the notices are approved as they stand. The slug and the
 /// first publication time never change; the change goes on the timeline and in the audit log
-/// in the same transaction.
-pub async fn publish(state: &AppState, actor: &Actor, incident_id: i64) -> AppResult<Published> {
+/// in the same transaction, which holds the incident's row lock (approval cannot lapse, nor a
+/// second publication interleave, between the check and the commit).
+pub async fn publish(
+    db: &DatabaseConnection,
+    input: PublishInput<'_>,
+    actor: &Actor,
+    incident_id: i64,
+    now: DateTime<Utc>,
+) -> AppResult<Published> {
     let locale = DEFAULT_LOCALE;
-    let txn = state.db.begin().await?;
-    // Row lock (PostgreSQL; SQLite has a single writer): approval cannot be withdrawn, nor a
-    // second publication interleave, between this check and the commit.
-    let incident = incident::Entity::find_by_id(incident_id)
-        .lock_exclusive()
-        .one(&txn)
-        .await?
-        .ok_or_else(|| AppError::NotFound(format!("incident {incident_id}")))?;
-    if !crate::incidents::is_approved(&incident) {
+    let txn = db.begin().await?;
+    let incident = crate::incidents::store::lock(&txn, incident_id).await?;
+    if crate::notices::approval::require_approved(&incident, input.templates.fingerprint()).is_err()
+    {
         return Err(AppError::conflict(
             "not_approved",
             format!(
-                "the notice content of incident {incident_id} (version {}) is not approved: \
-                 nothing is published before a second person (an approver) approves its current \
-                 version",
+                "the notices of incident {incident_id} (content version {}) are not approved as \
+                 they stand: nothing is published before a second person (an approver) approves \
+                 the current composition",
                 incident.content_version
             ),
         ));
@@ -140,13 +139,13 @@ pub async fn publish(state: &AppState, actor: &Actor, incident_id: i64) -> AppRe
         .filter(announcement::Column::Locale.eq(locale))
         .one(&txn)
         .await?;
-    let now = crate::audit::now();
     let slug = match &existing {
         Some(a) => a.slug.clone(),
         None => slug::announcement_slug(now, &incident.title, incident_id),
     };
-    let url = page_url(&state.settings, &slug);
-    let (body_html, body_text) = render_body(state, &incident, locale, &url)?;
+    let url = input.links.announcement(&slug);
+    let (body_html, body_text) =
+        render_body(input.templates, input.playbooks, &incident, locale, &url)?;
     let created = existing.is_none();
     let model = match existing {
         Some(a) => {
@@ -206,6 +205,17 @@ pub async fn find_for_incident(
         .filter(announcement::Column::Locale.eq(locale))
         .one(db)
         .await
+}
+
+/// The address of the incident's announcement (default locale), if published.
+pub async fn url_for_incident(
+    db: &impl ConnectionTrait,
+    links: &Links,
+    incident_id: i64,
+) -> Result<Option<String>, sea_orm::DbErr> {
+    Ok(find_for_incident(db, incident_id, DEFAULT_LOCALE)
+        .await?
+        .map(|a| links.announcement(&a.slug)))
 }
 
 /// One announcement by slug.

@@ -1,11 +1,11 @@
 //! `POST|GET /api/v1/incidents/{id}/announcement` and the public pages and feeds.
 use super::{
-    day, day_and_time, feeds, find_by_slug, find_for_incident, latest, page_url, public_link,
-    publish, reference, view, DEFAULT_LOCALE,
+    day, day_and_time, feeds, find_by_slug, find_for_incident, latest, publish, reference, view,
+    DEFAULT_LOCALE,
 };
+use crate::app::AppState;
 use crate::auth::{Action, Auth};
 use crate::error::{AppError, AppResult};
-use crate::web::AppState;
 use axum::extract::{Path, State};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
@@ -38,13 +38,18 @@ async fn publish_announcement(
     Path(id): Path<i64>,
 ) -> AppResult<(StatusCode, Json<Value>)> {
     let actor = auth.require(Action::AnnouncementPublish)?;
-    let p = publish(&state, &actor, id).await?;
+    let input = super::PublishInput {
+        templates: &state.templates,
+        playbooks: &state.playbooks,
+        links: &state.links,
+    };
+    let p = publish(&state.db, input, &actor, id, state.clock.now()).await?;
     let status = if p.created {
         StatusCode::CREATED
     } else {
         StatusCode::OK
     };
-    Ok((status, Json(view(&state.settings, &p.announcement))))
+    Ok((status, Json(view(&state.links, &p.announcement))))
 }
 
 async fn show_announcement(
@@ -57,7 +62,7 @@ async fn show_announcement(
     let a = find_for_incident(&state.db, id, DEFAULT_LOCALE)
         .await?
         .ok_or_else(|| AppError::NotFound(format!("announcement of incident {id}")))?;
-    Ok(Json(view(&state.settings, &a)))
+    Ok(Json(view(&state.links, &a)))
 }
 
 /// Pages carry no script and load nothing from elsewhere; the policy says so to the browser.
@@ -88,9 +93,9 @@ fn common(state: &AppState) -> Value {
         "organisation": org.name,
         "website": org.website,
         "contact_email": org.contact_email,
-        "index_url": public_link(&state.settings, "/announcements"),
-        "atom_url": public_link(&state.settings, "/announcements.atom"),
-        "json_url": public_link(&state.settings, "/announcements.json"),
+        "index_url": state.links.to("/announcements"),
+        "atom_url": state.links.to("/announcements.atom"),
+        "json_url": state.links.to("/announcements.json"),
     })
 }
 
@@ -105,7 +110,7 @@ fn render(state: &AppState, file: &str, mut data: Value, extra: Value) -> AppRes
 fn entry(state: &AppState, a: &announcement::Model) -> Value {
     json!({
         "title": a.title,
-        "url": page_url(&state.settings, &a.slug),
+        "url": state.links.announcement(&a.slug),
         "published": day(a.published_at),
         "published_iso": a.published_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
         "updated": day_and_time(a.updated_at),

@@ -1,7 +1,8 @@
 //! `GET /api/v1/audit`: entries, newest first, paginated with `?before=<seq>&limit=<n>`.
+use crate::app::AppState;
 use crate::auth::{Action, Auth};
 use crate::error::AppResult;
-use crate::web::{AppState, Page};
+use crate::web::Page;
 use axum::extract::{Query, State};
 use axum::routing::get;
 use axum::{Json, Router};

@@ -1,9 +1,9 @@
 //! The `Auth` extractor: who is calling, from `Authorization: Bearer <token>`.
 use super::{allowed, hash_token, Action};
+use crate::app::AppState;
 use crate::audit::Actor;
 use crate::domain::Role;
 use crate::error::AppError;
-use crate::web::AppState;
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use chrono::Duration;

@@ -3,43 +3,81 @@
 //! leases are reclaimed; temporary failures back off exponentially with jitter up to a cap,
 //! then the delivery is `failed`. Any number of dispatchers can share one PostgreSQL: claims
 //! use `FOR UPDATE SKIP LOCKED`.
-use super::email::{message_id, Mailer, Outcome, OutgoingEmail};
-use crate::db::stmt;
-use crate::web::AppState;
+use super::channel::{Channels, Outcome, Outgoing};
+use super::store::{self, AttemptResult, Claimed};
+use crate::app::{AppState, Clock};
+use crate::config::Settings;
+use crate::domain::Channel;
+use crate::metrics::Metrics;
 use chrono::{DateTime, Duration, Utc};
 use futures::StreamExt;
 use rand::Rng;
-use sea_orm::{ConnectionTrait, DbBackend, TransactionTrait, Value as DbValue};
-use std::collections::HashMap;
+use sea_orm::DatabaseConnection;
 use std::sync::Arc;
+use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
 const CLAIM: i64 = 100;
 const LEASE_SECS: i64 = 300;
 const MAX_BACKOFF_SECS: i64 = 6 * 3600;
 
-struct Claimed {
-    id: i64,
-    notice_id: i64,
-    incident_id: i64,
-    channel: String,
-    attempts: i32,
-    max_attempts: i32,
+/// How hard to try.
+#[derive(Debug, Clone, Copy)]
+pub struct Policy {
+    /// First retry delay; doubles per attempt (with jitter, capped).
+    pub retry_base: std::time::Duration,
+    /// Deliveries in flight at once.
+    pub concurrency: usize,
+}
+
+impl Policy {
+    pub fn from_settings(s: &Settings) -> Policy {
+        Policy {
+            retry_base: s.retry_base,
+            concurrency: s.send_concurrency,
+        }
+    }
 }
 
 #[derive(Clone)]
 pub struct Dispatcher {
-    state: AppState,
-    mailer: Arc<Mailer>,
+    db: DatabaseConnection,
+    channels: Channels,
+    metrics: Arc<Metrics>,
+    wakeup: Arc<Notify>,
+    policy: Policy,
+    clock: Clock,
 }
 
 impl Dispatcher {
-    pub fn new(state: AppState) -> anyhow::Result<Dispatcher> {
-        let mailer = Mailer::from_settings(&state.settings)?;
+    /// A dispatcher over `db` with the channels the settings configure: all `tocsin worker`
+    /// needs.
+    pub fn build(
+        db: DatabaseConnection,
+        settings: &Settings,
+        metrics: Arc<Metrics>,
+        wakeup: Arc<Notify>,
+    ) -> anyhow::Result<Dispatcher> {
         Ok(Dispatcher {
-            state,
-            mailer: Arc::new(mailer),
+            db,
+            channels: Channels::from_settings(settings)?,
+            metrics,
+            wakeup,
+            policy: Policy::from_settings(settings),
+            clock: Clock::system(),
         })
+    }
+
+    /// The dispatcher of a running application (shares its wake-up and metrics).
+    pub fn for_app(state: &AppState) -> anyhow::Result<Dispatcher> {
+        let mut d = Dispatcher::build(
+            state.db.clone(),
+            &state.settings,
+            state.metrics.clone(),
+            state.dispatch_wakeup.clone(),
+        )?;
+        d.clock = state.clock.clone();
+        Ok(d)
     }
 
     /// Runs until `shutdown`: works while there is work, then waits for a wake-up (a dispatch)
@@ -60,7 +98,7 @@ impl Dispatcher {
             if !worked {
                 tokio::select! {
                     _ = shutdown.cancelled() => break,
-                    _ = self.state.dispatch_wakeup.notified() => {},
+                    _ = self.wakeup.notified() => {},
                     _ = tokio::time::sleep(std::time::Duration::from_secs(1)) => {},
                 }
             }
@@ -82,181 +120,94 @@ impl Dispatcher {
 
     /// One round: claim a batch, send it, finalise it. Returns the number claimed.
     pub async fn tick(&self) -> anyhow::Result<usize> {
-        let claimed = self.claim().await?;
+        let now = self.clock.now();
+        let claimed =
+            store::claim(&self.db, CLAIM, now + Duration::seconds(LEASE_SECS), now).await?;
         if claimed.is_empty() {
             return Ok(0);
         }
         let n = claimed.len();
-        let mut emails = self.load(&claimed).await?;
-        let from = self.state.settings.mail_from.clone();
-        let jobs: Vec<(Claimed, Option<Option<OutgoingEmail>>)> = claimed
+        let ids: Vec<i64> = claimed.iter().map(|c| c.notice_id).collect();
+        let mut notices = crate::notices::store::by_ids(&self.db, &ids).await?;
+        let jobs: Vec<(Claimed, Option<crate::notices::store::Notice>)> = claimed
             .into_iter()
             .map(|c| {
-                let mail = emails.remove(&c.id);
-                (c, mail)
+                let n = notices.remove(&c.notice_id);
+                (c, n)
             })
             .collect();
         let results: Vec<(Claimed, Outcome, String)> = futures::stream::iter(jobs)
-            .map(|(c, mail)| {
-                let mailer = self.mailer.clone();
-                let from = from.clone();
-                async move {
-                    let mid = message_id(c.id, c.incident_id, &from);
-                    let outcome = match (c.channel.as_str(), mail) {
-                        ("email", Some(Some(m))) => mailer.send(&from, &m).await,
-                        ("email", Some(None)) => Outcome::Permanent("no e-mail address".into()),
-                        ("email", None) => Outcome::Permanent("the notice is missing".into()),
-                        (other, _) => {
-                            Outcome::Permanent(format!("channel {other} is not available yet"))
-                        }
-                    };
-                    (c, outcome, mid)
-                }
+            .map(|(c, notice)| async move {
+                let (outcome, identity) = self.attempt(&c, notice).await;
+                (c, outcome, identity)
             })
-            .buffer_unordered(self.state.settings.send_concurrency)
+            .buffer_unordered(self.policy.concurrency)
             .collect()
             .await;
-        for (c, outcome, mid) in results {
-            self.finalise(&c, &outcome, &mid).await?;
+        for (c, outcome, identity) in results {
+            self.finalise(&c, outcome, &identity).await?;
         }
         Ok(n)
     }
 
-    async fn claim(&self) -> Result<Vec<Claimed>, sea_orm::DbErr> {
-        let db = &self.state.db;
-        let backend = db.get_database_backend();
-        let now = crate::audit::now();
-        let lock = if backend == DbBackend::Postgres {
-            " FOR UPDATE SKIP LOCKED"
-        } else {
-            ""
-        };
-        let sql = format!(
-            "UPDATE deliveries SET status = 'sending', attempts = attempts + 1, lease_until = ?, updated_at = ? \
-             WHERE id IN (SELECT id FROM deliveries WHERE (status = 'pending' AND next_attempt_at <= ?) \
-             OR (status = 'sending' AND lease_until < ?) ORDER BY next_attempt_at, id LIMIT ?{lock}) \
-             RETURNING id, notice_id, incident_id, channel, attempts, max_attempts"
-        );
-        let txn = db.begin().await?;
-        let rows = txn
-            .query_all(stmt(
-                backend,
-                &sql,
-                [
-                    (now + Duration::seconds(LEASE_SECS)).into(),
-                    now.into(),
-                    now.into(),
-                    now.into(),
-                    CLAIM.into(),
-                ],
-            ))
-            .await?;
-        txn.commit().await?;
-        rows.into_iter()
-            .map(|r| {
-                Ok(Claimed {
-                    id: r.try_get("", "id")?,
-                    notice_id: r.try_get("", "notice_id")?,
-                    incident_id: r.try_get("", "incident_id")?,
-                    channel: r.try_get("", "channel")?,
-                    attempts: r.try_get("", "attempts")?,
-                    max_attempts: r.try_get("", "max_attempts")?,
-                })
-            })
-            .collect()
-    }
-
-    /// The notices behind the claimed deliveries: delivery id → the e-mail (None: no address).
-    async fn load(
-        &self,
-        claimed: &[Claimed],
-    ) -> Result<HashMap<i64, Option<OutgoingEmail>>, sea_orm::DbErr> {
-        let db = &self.state.db;
-        let backend = db.get_database_backend();
-        let by_notice: HashMap<i64, (i64, i64)> = claimed
-            .iter()
-            .map(|c| (c.notice_id, (c.id, c.incident_id)))
-            .collect();
-        let marks = vec!["?"; claimed.len()].join(",");
-        let values: Vec<DbValue> = claimed.iter().map(|c| c.notice_id.into()).collect();
-        let rows = db
-            .query_all(stmt(
-                backend,
-                &format!(
-                    "SELECT n.id, n.recipient, n.subject_line, n.body_text, n.body_html, s.name \
-                     FROM notices n JOIN subjects s ON s.id = n.subject_id WHERE n.id IN ({marks})"
-                ),
-                values,
-            ))
-            .await?;
-        let from = &self.state.settings.mail_from;
-        let mut out = HashMap::new();
-        for r in rows {
-            let nid: i64 = r.try_get("", "id")?;
-            let Some(&(did, iid)) = by_notice.get(&nid) else {
-                continue;
-            };
-            let recipient: Option<String> = r.try_get("", "recipient")?;
-            let mail = match recipient {
-                None => None,
-                Some(to) => Some(OutgoingEmail {
-                    delivery_id: did,
-                    message_id: message_id(did, iid, from),
-                    to_address: to,
-                    to_name: r.try_get("", "name")?,
-                    subject: r.try_get("", "subject_line")?,
-                    text: r.try_get("", "body_text")?,
-                    html: r.try_get("", "body_html")?,
-                }),
-            };
-            out.insert(did, mail);
-        }
-        Ok(out)
-    }
-
-    async fn finalise(
+    /// One attempt of one delivery, on its channel's transport.
+    async fn attempt(
         &self,
         c: &Claimed,
-        outcome: &Outcome,
-        mid: &str,
-    ) -> Result<(), sea_orm::DbErr> {
-        let db = &self.state.db;
-        let backend = db.get_database_backend();
-        let now = crate::audit::now();
-        let guard = " WHERE id = ? AND status = 'sending' AND attempts = ?";
-        let (label, sql, mut values): (&str, String, Vec<DbValue>) = match outcome {
-            Outcome::Sent(reference) => (
-                "sent",
-                format!("UPDATE deliveries SET status = 'sent', sent_at = ?, provider_ref = ?, message_id = ?, lease_until = NULL, last_error = NULL, updated_at = ?{guard}"),
-                vec![now.into(), reference.clone().into(), mid.into(), now.into()],
-            ),
-            Outcome::Permanent(why) => (
-                "unreachable",
-                format!("UPDATE deliveries SET status = 'unreachable', last_error = ?, message_id = ?, lease_until = NULL, updated_at = ?{guard}"),
-                vec![why.clone().into(), mid.into(), now.into()],
-            ),
-            Outcome::Transient(why) if c.attempts >= c.max_attempts => (
-                "failed",
-                format!("UPDATE deliveries SET status = 'failed', last_error = ?, message_id = ?, lease_until = NULL, updated_at = ?{guard}"),
-                vec![why.clone().into(), mid.into(), now.into()],
-            ),
-            Outcome::Transient(why) => (
-                "retry",
-                format!("UPDATE deliveries SET status = 'pending', last_error = ?, message_id = ?, next_attempt_at = ?, lease_until = NULL, updated_at = ?{guard}"),
-                vec![why.clone().into(), mid.into(), next_attempt(now, c.attempts, self.state.settings.retry_base).into(), now.into()],
-            ),
+        notice: Option<crate::notices::store::Notice>,
+    ) -> (Outcome, String) {
+        let channel = match Channel::from_stored(&c.channel) {
+            Ok(ch) => ch,
+            Err(e) => return (Outcome::Permanent(e.to_string()), String::new()),
         };
-        values.push(c.id.into());
-        values.push(c.attempts.into());
-        let res = db.execute(stmt(backend, &sql, values)).await?;
-        if res.rows_affected() == 0 {
+        let Some(transport) = self.channels.get(channel) else {
+            return (
+                Outcome::Permanent(format!("no {channel} transport is configured")),
+                String::new(),
+            );
+        };
+        let Some(notice) = notice else {
+            return (
+                Outcome::Permanent("the notice is missing".into()),
+                String::new(),
+            );
+        };
+        let out = Outgoing {
+            delivery_id: c.id,
+            incident_id: c.incident_id,
+            idempotency_key: Outgoing::key(c.incident_id, c.id),
+            notice,
+        };
+        let identity = transport.identity(&out);
+        (transport.send(&out).await, identity)
+    }
+
+    async fn finalise(&self, c: &Claimed, outcome: Outcome, identity: &str) -> anyhow::Result<()> {
+        let now = self.clock.now();
+        let result = match outcome {
+            Outcome::Sent(reference) => AttemptResult::Sent { reference },
+            Outcome::Permanent(reason) => AttemptResult::Unreachable { reason },
+            Outcome::Transient(reason) if c.attempts >= c.max_attempts => {
+                AttemptResult::Failed { reason }
+            }
+            Outcome::Transient(reason) => AttemptResult::Retry {
+                reason,
+                at: next_attempt(now, c.attempts, self.policy.retry_base),
+            },
+        };
+        let label = match &result {
+            AttemptResult::Retry { .. } => "retry",
+            r => r.status().as_str(),
+        };
+        if !store::finalise(&self.db, c, &result, identity, now).await? {
             // Another dispatcher reclaimed it after our lease expired; its result stands.
             tracing::warn!(
                 delivery.id = c.id,
                 "delivery was reclaimed before it was finalised"
             );
         }
-        self.state.metrics.delivery(&c.channel, label);
+        let channel = Channel::from_stored(&c.channel).map_or("unknown", |c| c.as_str());
+        self.metrics.delivery(channel, label);
         tracing::debug!(
             delivery.id = c.id,
             incident.id = c.incident_id,

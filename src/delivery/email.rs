@@ -1,5 +1,7 @@
 //! E-mail out: over SMTP with lettre's pooled transport, or as `.eml` files in the outbox folder.
+use super::channel::{Outcome, Outgoing, Transport};
 use crate::config::{Settings, SmtpSettings};
+use crate::domain::Channel;
 use anyhow::Context;
 use lettre::message::{Mailbox, MultiPart};
 use lettre::transport::smtp::PoolConfig;
@@ -7,35 +9,51 @@ use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use std::path::PathBuf;
 use std::time::Duration;
 
-/// What a channel says about one attempt.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Outcome {
-    /// Accepted; the provider's reference (SMTP reply, file path).
-    Sent(String),
-    /// Will never work (SMTP 5xx, no or invalid address): the person is unreachable here.
-    Permanent(String),
-    /// May work later (SMTP 4xx, connection trouble).
-    Transient(String),
+/// The e-mail transport: SMTP, or `.eml` files in the outbox folder.
+pub struct Email {
+    from: Mailbox,
+    mailer: Mailer,
 }
 
-/// One e-mail ready to go. The address is personal data: it is only read to build the message.
-pub struct OutgoingEmail {
-    pub delivery_id: i64,
-    pub message_id: String,
-    pub to_address: String,
-    pub to_name: Option<String>,
-    pub subject: String,
-    pub text: String,
-    pub html: Option<String>,
+impl Email {
+    pub fn from_settings(settings: &Settings) -> anyhow::Result<Email> {
+        Ok(Email {
+            from: settings.mail_from.clone(),
+            mailer: Mailer::from_settings(settings)?,
+        })
+    }
 }
 
-pub enum Mailer {
+#[async_trait::async_trait]
+impl Transport for Email {
+    fn channel(&self) -> Channel {
+        Channel::Email
+    }
+
+    /// `<tocsin.{incident}.{delivery}@{sender's domain}>`: a retry keeps its identity.
+    fn identity(&self, out: &Outgoing) -> String {
+        format!("<{}@{}>", out.idempotency_key, self.from.email.domain())
+    }
+
+    async fn send(&self, out: &Outgoing) -> Outcome {
+        let Some(to) = out.notice.recipient.as_deref() else {
+            return Outcome::Permanent("no e-mail address".into());
+        };
+        let message = match build(&self.from, out, to, &self.identity(out)) {
+            Ok(m) => m,
+            Err(reason) => return Outcome::Permanent(reason),
+        };
+        self.mailer.send(out.delivery_id, message).await
+    }
+}
+
+enum Mailer {
     Smtp(AsyncSmtpTransport<Tokio1Executor>),
     Files(PathBuf),
 }
 
 impl Mailer {
-    pub fn from_settings(settings: &Settings) -> anyhow::Result<Mailer> {
+    fn from_settings(settings: &Settings) -> anyhow::Result<Mailer> {
         match &settings.smtp {
             SmtpSettings::Files => Ok(Mailer::Files(settings.outbox_dir.join("email"))),
             SmtpSettings::Server { url } => {
@@ -49,11 +67,7 @@ impl Mailer {
         }
     }
 
-    pub async fn send(&self, from: &Mailbox, mail: &OutgoingEmail) -> Outcome {
-        let message = match build(from, mail) {
-            Ok(m) => m,
-            Err(reason) => return Outcome::Permanent(reason),
-        };
+    async fn send(&self, delivery_id: i64, message: Message) -> Outcome {
         match self {
             Mailer::Smtp(t) => match t.send(message).await {
                 Ok(res) => Outcome::Sent(format!(
@@ -64,37 +78,35 @@ impl Mailer {
                 Err(e) if e.is_permanent() => Outcome::Permanent(format!("SMTP: {e}")),
                 Err(e) => Outcome::Transient(format!("SMTP: {e}")),
             },
-            Mailer::Files(dir) => {
-                match write_file(dir, mail.delivery_id, &message.formatted()).await {
-                    Ok(path) => Outcome::Sent(path),
-                    Err(e) => Outcome::Transient(format!("outbox folder: {e:#}")),
-                }
-            }
+            Mailer::Files(dir) => match write_file(dir, delivery_id, &message.formatted()).await {
+                Ok(path) => Outcome::Sent(path),
+                Err(e) => Outcome::Transient(format!("outbox folder: {e:#}")),
+            },
         }
     }
 }
 
-fn build(from: &Mailbox, mail: &OutgoingEmail) -> Result<Message, String> {
-    let address = mail
-        .to_address
+fn build(from: &Mailbox, out: &Outgoing, to: &str, message_id: &str) -> Result<Message, String> {
+    let n = &out.notice;
+    let address = to
         .parse()
         .map_err(|_| "the e-mail address is not accepted by the mailer".to_string())?;
     let to = Mailbox::new(
-        mail.to_name.clone().filter(|n| !n.trim().is_empty()),
+        n.recipient_name.clone().filter(|n| !n.trim().is_empty()),
         address,
     );
     let builder = Message::builder()
         .from(from.clone())
         .to(to)
-        .subject(mail.subject.clone())
-        .message_id(Some(mail.message_id.clone()))
+        .subject(n.subject_line.clone())
+        .message_id(Some(message_id.to_owned()))
         .date_now();
-    let built = match &mail.html {
+    let built = match &n.body_html {
         Some(html) => builder.multipart(MultiPart::alternative_plain_html(
-            mail.text.clone(),
+            n.body_text.clone(),
             html.clone(),
         )),
-        None => builder.body(mail.text.clone()),
+        None => builder.body(n.body_text.clone()),
     };
     built.map_err(|e| format!("the message could not be built: {e}"))
 }
@@ -112,12 +124,4 @@ async fn write_file(dir: &std::path::Path, id: i64, bytes: &[u8]) -> anyhow::Res
         .with_context(|| format!("writing {}", tmp.display()))?;
     tokio::fs::rename(&tmp, &path).await?;
     Ok(path.display().to_string())
-}
-
-/// A stable Message-ID for a delivery: a retry keeps its identity.
-pub fn message_id(delivery_id: i64, incident_id: i64, from: &Mailbox) -> String {
-    format!(
-        "<tocsin.{incident_id}.{delivery_id}@{}>",
-        from.email.domain()
-    )
 }

@@ -1,8 +1,19 @@
 //! The outbox and the dispatcher. A notice is in the database before any channel sees it; the
 //! delivery row is the truth about where it is.
+//!
+//! `dispatch` queues approved notices; the `Dispatcher` claims due deliveries, hands each to
+//! its channel's `Transport` (`channel`), and records the outcome; `store` alone writes the
+//! outbox.
+mod api;
+pub mod channel;
+pub mod dispatch;
 pub mod dispatcher;
 pub mod email;
-mod routes;
+pub mod status;
+pub mod store;
 
+pub use api::routes;
+pub use channel::{Channels, Outcome, Outgoing, Transport};
+pub use dispatch::{dispatch, DispatchError};
 pub use dispatcher::Dispatcher;
-pub use routes::{dispatch, routes};
+pub use status::DeliveryStatus;

@@ -10,18 +10,34 @@ mod geo;
 mod locale;
 pub mod phone_valid;
 mod roles;
+mod text_enum;
 
 pub use categories::{DataCategory, BASE_CATEGORIES};
 pub use contact::{BirthDate, Email, PersonName, Phone, PushPlatform};
 pub use geo::{Country, Region};
 pub use locale::Locale;
-pub use roles::{Role, Severity};
+pub use roles::{Channel, Role, Severity};
+pub(crate) use text_enum::text_enum;
 
 /// Why a value was refused, in words a person can act on. Never contains the refused value
 /// when that value may be personal data.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{0}")]
 pub struct Invalid(pub String);
+
+/// A value read back from the database that is not one Tocsin writes: the row is corrupt.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("corrupt stored value: '{value}' is not a {what}")]
+pub struct Corrupt {
+    pub what: &'static str,
+    pub value: String,
+}
+
+impl From<Corrupt> for sea_orm::DbErr {
+    fn from(c: Corrupt) -> sea_orm::DbErr {
+        sea_orm::DbErr::Type(c.to_string())
+    }
+}
 
 impl Invalid {
     pub fn new(msg: impl Into<String>) -> Self {

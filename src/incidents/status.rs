@@ -1,37 +1,19 @@
 //! The incident lifecycle: open → investigating → contained → notifying → closed.
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Status {
-    Open,
-    Investigating,
-    Contained,
-    Notifying,
-    Closed,
+use crate::domain::text_enum;
+
+text_enum! {
+    /// Where an incident is in its life.
+    pub enum Status ("a status") {
+        Open = "open",
+        Investigating = "investigating",
+        Contained = "contained",
+        Notifying = "notifying",
+        Closed = "closed",
+    }
 }
 
 impl Status {
-    pub const ALL: [Status; 5] = [
-        Status::Open,
-        Status::Investigating,
-        Status::Contained,
-        Status::Notifying,
-        Status::Closed,
-    ];
-
-    pub fn parse(s: &str) -> Option<Status> {
-        Status::ALL.into_iter().find(|x| x.as_str() == s)
-    }
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Status::Open => "open",
-            Status::Investigating => "investigating",
-            Status::Contained => "contained",
-            Status::Notifying => "notifying",
-            Status::Closed => "closed",
-        }
-    }
-
     /// Where an incident may go from here: one step forward, or closed early when it turns
     /// out not to be a breach (before anyone was notified). Closed is final.
     pub fn next(self) -> &'static [Status] {

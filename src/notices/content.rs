@@ -1,8 +1,8 @@
 //! The content of a notice, built from the incident and the organisation: what happened, what
 //! information was involved, what we are doing, what you can do, how to reach us. Notices,
 //! announcements and reports all render this one model.
-use crate::incidents::{list, playbooks::Playbooks};
-use entity::incident;
+use crate::incidents::Incident;
+use crate::playbooks::Playbooks;
 use serde::Serialize;
 
 #[derive(Debug, Clone, Serialize)]
@@ -92,7 +92,7 @@ fn day(t: chrono::DateTime<chrono::Utc>) -> String {
 
 impl NoticeContent {
     pub fn build(
-        i: &incident::Model,
+        i: &Incident,
         playbooks: &Playbooks,
         announcement_url: Option<String>,
     ) -> NoticeContent {
@@ -104,7 +104,8 @@ impl NoticeContent {
             (None, Some(b)) => Some(format!("until {}", day(b))),
             (None, None) => None,
         };
-        let mut info: Vec<String> = list(&i.data_categories)
+        let mut info: Vec<String> = i
+            .data_categories
             .iter()
             .map(|c| category_label(playbooks, c))
             .collect();
@@ -121,7 +122,7 @@ impl NoticeContent {
             information_involved: info,
             likely_consequences: i.likely_consequences.clone(),
             what_we_are_doing: i.measures_taken.clone(),
-            what_you_can_do: list(&i.mitigations),
+            what_you_can_do: i.mitigations.clone(),
             contact: i.contact.clone(),
             contact_email: org.contact_email.clone(),
             contact_phone: org.contact_phone.clone(),

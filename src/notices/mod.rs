@@ -1,9 +1,16 @@
 //! Notices: per person and channel, rendered from the incident's content in the person's
-//! locale; previewed; approved by a second person.
+//! locale (`render`), composed in batches (`compose`), previewed (`preview`), and approved by a
+//! second person (`approval`, the one place the approval state changes). `store` alone writes
+//! the notices table.
+mod api;
+pub mod approval;
 pub mod compose;
 pub mod content;
-mod routes;
-pub mod templates;
+mod error;
+pub mod preview;
+pub mod render;
+pub mod store;
 
+pub use api::routes;
 pub use content::NoticeContent;
-pub use routes::routes;
+pub use error::NoticeError;

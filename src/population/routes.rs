@@ -1,8 +1,8 @@
 //! `POST /api/v1/subjects/import`, `GET /api/v1/subjects/{external_id}`.
 use super::import::{import_subjects, Format, ImportError, ImportReport, ImportTarget};
+use crate::app::AppState;
 use crate::auth::{Action, Auth};
 use crate::error::{AppError, AppResult};
-use crate::web::AppState;
 use axum::body::Body;
 use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap};
@@ -34,8 +34,9 @@ async fn population(
     crate::web::ApiJson(req): crate::web::ApiJson<super::PopulationRequest>,
 ) -> AppResult<Json<super::PopulationSummary>> {
     let actor = auth.require(Action::PopulationWrite)?;
+    let now = state.clock.now();
     Ok(Json(
-        super::set_population(&state, &actor, id, req, q.dry_run).await?,
+        super::set_population(&state.db, &actor, id, req, q.dry_run, now).await?,
     ))
 }
 
@@ -75,7 +76,7 @@ async fn import(
         &ImportTarget::Database(state.db.clone()),
         reader,
         format,
-        state.categories.clone(),
+        Arc::new(state.playbooks.own_categories()),
         &actor,
         Arc::new(AtomicU64::new(0)),
         |_| {},

@@ -3,10 +3,10 @@
 //! The report holds every item of Art. 33(3) (REGULATIONS.md 2.1). Nothing is invented: an item
 //! Tocsin does not know, or that is left empty, is `null` and its name is listed in `missing`,
 //! so whoever files the report sees at once what still has to be supplied.
-use super::facts::PopulationFacts;
-use crate::incidents::{list, playbooks::Playbooks};
+use crate::incidents::Incident;
+use crate::playbooks::Playbooks;
+use crate::population::PopulationFacts;
 use chrono::{DateTime, Duration, Utc};
-use entity::incident;
 use serde::Serialize;
 use std::collections::BTreeMap;
 
@@ -153,7 +153,7 @@ fn given(text: &str) -> Option<String> {
 /// Builds the report from the incident, the playbooks (organisation, kinds, inventory) and the
 /// population counts, as of `now`.
 pub fn build(
-    i: &incident::Model,
+    i: &Incident,
     playbooks: &Playbooks,
     population: &PopulationFacts,
     now: DateTime<Utc>,
@@ -167,7 +167,7 @@ pub fn build(
         kind: i.kind.clone(),
         kind_title: playbooks.kinds.get(&i.kind).map(|k| k.title.clone()),
         cause: given(&i.cause),
-        systems: list(&i.systems),
+        systems: i.systems.clone(),
         occurred_from: i.occurred_from,
         occurred_to: i.occurred_to,
     };
@@ -204,8 +204,10 @@ pub fn build(
         missing.push("approximate_number_of_data_subjects");
     }
 
-    let categories: Vec<PersonalDataCategory> = list(&i.data_categories)
-        .into_iter()
+    let categories: Vec<PersonalDataCategory> = i
+        .data_categories
+        .iter()
+        .cloned()
         .map(|c| PersonalDataCategory {
             label: crate::notices::content::category_label(playbooks, &c),
             base: playbooks.inventory.to_base(std::slice::from_ref(&c)),
@@ -238,7 +240,7 @@ pub fn build(
 
     let measures_taken_or_proposed = Measures {
         measures_taken: given(&i.measures_taken),
-        mitigations_recommended_to_individuals: list(&i.mitigations),
+        mitigations_recommended_to_individuals: i.mitigations.clone(),
     };
     if measures_taken_or_proposed.measures_taken.is_none() {
         missing.push("measures_taken_or_proposed");
@@ -275,7 +277,7 @@ pub fn build(
             deadline_at,
             occurred_from: i.occurred_from,
             occurred_to: i.occurred_to,
-            individuals_notified_at: i.dispatched_at,
+            individuals_notified_at: i.notices.dispatched_at,
             authority_notified_at: None,
             late,
         },
@@ -288,16 +290,17 @@ pub fn build(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::incidents::playbooks::Organisation;
+    use crate::assets::Assets;
+    use crate::playbooks::Organisation;
     use chrono::TimeZone;
-    use std::path::Path;
+    use entity::incident;
 
     fn shipped() -> Playbooks {
-        Playbooks::load(Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/playbooks"))).unwrap()
+        Playbooks::load(&Assets::builtin_playbooks()).unwrap()
     }
 
-    fn incident(aware_at: DateTime<Utc>) -> incident::Model {
-        incident::Model {
+    fn incident(aware_at: DateTime<Utc>) -> Incident {
+        Incident::try_from(incident::Model {
             id: 7,
             title: "Leaked backup".into(),
             summary: "A database backup was readable from the internet.".into(),
@@ -322,11 +325,15 @@ mod tests {
             approved_at: None,
             approved_by: None,
             approved_version: 0,
+            composition: None,
+            approved_composition: None,
+            composed_templates: None,
             dispatched_at: None,
             created_by: None,
             created_at: aware_at,
             updated_at: aware_at,
-        }
+        })
+        .unwrap()
     }
 
     fn t(h: u32) -> DateTime<Utc> {
@@ -380,7 +387,7 @@ mod tests {
         };
         let mut i = incident(t(0));
         i.summary = " ".into();
-        i.data_categories = "[]".into();
+        i.data_categories = vec![];
         i.likely_consequences = String::new();
         i.measures_taken = String::new();
         let r = build(

@@ -1,12 +1,11 @@
 //! Jurisdiction rules, obligations, deadlines and regulator reports.
 //!
-//! A report is made in three steps: `facts` counts what the database knows about the affected
+//! A report is made in three steps: `population::facts` counts what the database knows about the affected
 //! population (in SQL, never row by row); a regime module (`gdpr`) turns the incident, the
 //! playbooks and those facts into that regime's typed report, naming every required item it
 //! cannot fill; `report` renders it in the requested format and records the exact bytes'
 //! SHA-256. A new regime is a module with its report type plus a `Regime` variant; a new format
 //! is a branch of `Report::render` plus an entry in `Format::AVAILABLE`.
-pub mod facts;
 pub mod gdpr;
 pub mod report;
 mod routes;

@@ -1,11 +1,12 @@
 //! Generating a regulator report: which regimes and formats exist, building the typed report,
 //! rendering it, and recording what was handed out (the `reports` row, the timeline, the audit
 //! log), with the SHA-256 of the exact bytes.
-use super::facts::PopulationFacts;
 use super::gdpr;
 use crate::audit::Actor;
 use crate::error::AppError;
-use crate::incidents::playbooks::Playbooks;
+use crate::incidents::Incident;
+use crate::playbooks::Playbooks;
+use crate::population::PopulationFacts;
 use axum::response::{IntoResponse, Response};
 use entity::report;
 use sea_orm::{ActiveModelTrait, DatabaseConnection, Set, TransactionTrait};
@@ -156,7 +157,7 @@ impl Report {
         db: &DatabaseConnection,
         playbooks: &Playbooks,
         regime: Regime,
-        incident: &entity::incident::Model,
+        incident: &Incident,
         now: chrono::DateTime<chrono::Utc>,
     ) -> Result<Report, ReportError> {
         let population = PopulationFacts::load(db, incident.id).await?;
@@ -220,7 +221,9 @@ pub async fn generate(
     let regime = Regime::parse(jurisdiction)
         .ok_or_else(|| ReportError::UnknownJurisdiction(clip(jurisdiction)))?;
     let format = Format::parse(format)?;
-    let incident = crate::incidents::find(db, incident_id).await?;
+    let incident = crate::incidents::find(db, incident_id)
+        .await
+        .map_err(AppError::from)?;
     let now = crate::audit::now();
     let bytes = Report::build(db, playbooks, regime, &incident, now)
         .await?

@@ -1,7 +1,7 @@
 //! `GET /api/v1/incidents/{id}/reports/{jurisdiction}?format=json`
 use super::report::{generate, ReportError};
+use crate::app::AppState;
 use crate::auth::{Action, Auth};
-use crate::web::AppState;
 use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderValue};
 use axum::response::{IntoResponse, Response};

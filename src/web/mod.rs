@@ -2,38 +2,18 @@
 //! logic lives here.
 mod extract;
 mod health;
-pub mod metrics;
 mod page;
 
 pub use extract::ApiJson;
-pub use metrics::Metrics;
 pub use page::Page;
 
-use crate::config::Settings;
+use crate::app::AppState;
 use axum::extract::{MatchedPath, Request, State};
 use axum::http::{header, HeaderValue};
 use axum::middleware::{self, Next};
 use axum::response::Response;
 use axum::Router;
-use sea_orm::DatabaseConnection;
-use std::sync::Arc;
 use tower_http::set_header::SetResponseHeaderLayer;
-
-/// What every handler can reach.
-#[derive(Clone)]
-pub struct AppState {
-    pub db: DatabaseConnection,
-    pub settings: Arc<Settings>,
-    pub metrics: Arc<Metrics>,
-    /// Data categories the import accepts beyond the base vocabulary (the inventory's own).
-    pub categories: Arc<Vec<String>>,
-    /// Incident kinds, the organisation, the data inventory.
-    pub playbooks: Arc<crate::incidents::playbooks::Playbooks>,
-    /// Handlebars templates (notices, announcements), loaded at start-up.
-    pub templates: Arc<crate::notices::templates::Templates>,
-    /// Wakes the dispatcher when deliveries are queued.
-    pub dispatch_wakeup: Arc<tokio::sync::Notify>,
-}
 
 /// Request bodies above this are refused, except the streamed subjects import.
 const BODY_LIMIT: usize = 2 * 1024 * 1024;

@@ -39,7 +39,7 @@ async fn tokens_are_stored_hashed_and_passwords_with_argon2id(app: TestApp) {
 async fn roles_are_enforced_on_every_route(app: TestApp) {
     let mut tokens = Vec::new();
     for role in Role::ALL {
-        tokens.push((role, app.token_for(role).await));
+        tokens.push((*role, app.token_for(*role).await));
     }
     // (action, method, path, body content type, body)
     let routes: &[(Action, &str, &str)] = &[

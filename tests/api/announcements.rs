@@ -25,9 +25,8 @@ async fn create_incident(app: &TestApp, title: &str, summary: &str) -> i64 {
     body["id"].as_i64().unwrap()
 }
 
-/// Stands in for the approval API (`POST /api/v1/incidents/{id}/approval`, written
-/// concurrently): marks the incident's current content version approved, directly in the
-/// database.
+/// Stands in for composing and approving (these tests have no population to compose for):
+/// marks a composition of the incident's current content approved, directly in the database.
 async fn approve(app: &TestApp, id: i64) {
     let i = entity::incident::Entity::find_by_id(id)
         .one(&app.db)
@@ -36,9 +35,15 @@ async fn approve(app: &TestApp, id: i64) {
         .unwrap();
     let version = i.content_version;
     let mut m = i.into_active_model();
+    let digest = format!("stand-in-{version}");
+    m.composed_at = Set(Some(tocsin::audit::now()));
+    m.composed_version = Set(version);
+    m.composition = Set(Some(digest.clone()));
+    m.composed_templates = Set(Some(app.state.templates.fingerprint().to_owned()));
     m.approved_at = Set(Some(tocsin::audit::now()));
     m.approved_by = Set(None);
     m.approved_version = Set(version);
+    m.approved_composition = Set(Some(digest));
     m.update(&app.db).await.unwrap();
 }
 

@@ -210,22 +210,20 @@ async fn serve_dispatches_in_the_background(backend: Backend) {
     .await
     .unwrap();
     assert_eq!(r.status(), 200);
-    assert_eq!(
-        post(
-            format!("/api/v1/incidents/{id}/notices"),
-            &responder,
-            json!({})
-        )
-        .await
-        .unwrap()
-        .status(),
-        200
-    );
+    let composed = post(
+        format!("/api/v1/incidents/{id}/notices"),
+        &responder,
+        json!({}),
+    )
+    .await
+    .unwrap();
+    assert_eq!(composed.status(), 200);
+    let composed: serde_json::Value = composed.json().await.unwrap();
     assert_eq!(
         post(
             format!("/api/v1/incidents/{id}/approval"),
             &approver,
-            json!({})
+            json!({ "composition": composed["composition"] })
         )
         .await
         .unwrap()

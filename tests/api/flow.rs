@@ -160,11 +160,7 @@ async fn the_whole_flow_reaches_people_by_email(app: TestApp, smtp: SmtpServer) 
     let (_, inc) = app.get(&format!("/api/v1/incidents/{id}"), &t.viewer).await;
     assert_eq!(inc["status"], "notifying");
 
-    tocsin::delivery::Dispatcher::new(app.state.clone())
-        .unwrap()
-        .run_until_idle()
-        .await
-        .unwrap();
+    app.dispatcher().run_until_idle().await.unwrap();
 
     let got = smtp.wait_for(3, Duration::from_secs(30));
     assert_eq!(got.len(), 3, "one message per reachable person, no more");
@@ -225,11 +221,7 @@ async fn the_whole_flow_reaches_people_by_email(app: TestApp, smtp: SmtpServer) 
     let (status, d) = app.act(id, "dispatch", &t.responder).await;
     assert_eq!(status, 202);
     assert_eq!(d["queued"], 0);
-    let attempts = tocsin::delivery::Dispatcher::new(app.state.clone())
-        .unwrap()
-        .run_until_idle()
-        .await
-        .unwrap();
+    let attempts = app.dispatcher().run_until_idle().await.unwrap();
     assert_eq!(attempts, 0);
     assert_eq!(smtp.received().len(), 3);
 
@@ -368,11 +360,7 @@ async fn without_smtp_mail_lands_in_the_outbox_folder(app: TestApp) {
     let t = team(&app).await;
     let id = scoped_and_approved(&app, &t).await;
     app.act(id, "dispatch", &t.responder).await;
-    tocsin::delivery::Dispatcher::new(app.state.clone())
-        .unwrap()
-        .run_until_idle()
-        .await
-        .unwrap();
+    app.dispatcher().run_until_idle().await.unwrap();
     let dir = app.test_db.dir.path().join("outbox/email");
     let mut files: Vec<String> = std::fs::read_dir(&dir)
         .unwrap()
@@ -550,7 +538,7 @@ async fn retries_end_in_failed_and_expired_leases_are_reclaimed(app: TestApp, sm
     let t = team(&app).await;
     let id = scoped_and_approved(&app, &t).await;
     app.act(id, "dispatch", &t.responder).await;
-    let dispatcher = tocsin::delivery::Dispatcher::new(app.state.clone()).unwrap();
+    let dispatcher = app.dispatcher();
     dispatcher.run_until_idle().await.unwrap();
     let (_, del) = app
         .get(&format!("/api/v1/incidents/{id}/delivery"), &t.viewer)
@@ -646,10 +634,17 @@ async fn two_dispatchers_send_each_notice_once(app: TestApp, smtp: SmtpServer) {
     app.act(id, "approval", &t.approver).await;
     app.act(id, "dispatch", &t.responder).await;
 
+    // A second dispatcher with a connection pool of its own, as another process would have.
     let settings = tocsin::config::Settings::from_lookup(|k| app.env.get(k).cloned()).unwrap();
-    let other = tocsin::app::build_state(settings).await.unwrap();
-    let a = tocsin::delivery::Dispatcher::new(app.state.clone()).unwrap();
-    let b = tocsin::delivery::Dispatcher::new(other).unwrap();
+    let db = tocsin::db::connect(&settings.database_url).await.unwrap();
+    let a = app.dispatcher();
+    let b = tocsin::delivery::Dispatcher::build(
+        db,
+        &settings,
+        std::sync::Arc::new(tocsin::metrics::Metrics::new()),
+        std::sync::Arc::new(tokio::sync::Notify::new()),
+    )
+    .unwrap();
     let (ra, rb) = tokio::join!(a.run_until_idle(), b.run_until_idle());
     assert_eq!(
         ra.unwrap() + rb.unwrap(),

@@ -6,10 +6,10 @@ use serde_json::Value;
 use std::collections::HashMap;
 use std::future::Future;
 use std::net::SocketAddr;
+use tocsin::app::{AppState, Application};
 use tocsin::audit::Actor;
 use tocsin::config::Settings;
 use tocsin::domain::Role;
-use tocsin::web::AppState;
 use tokio_util::sync::CancellationToken;
 
 pub const PG_ADMIN_URL: &str = "postgres://postgres@127.0.0.1:5432/postgres";
@@ -131,15 +131,22 @@ impl TestApp {
         env.insert("TOCSIN_PLAYBOOKS_DIR".into(), format!("{root}/playbooks"));
         env.insert("TOCSIN_TEMPLATES_DIR".into(), format!("{root}/templates"));
         env.insert("TOCSIN_LOG".into(), "warn".into());
+        env.insert("TOCSIN_ADDR".into(), "127.0.0.1:0".into());
         for (k, v) in extra {
             env.insert(k.to_string(), v.to_string());
         }
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
+        let settings = Settings::from_lookup(|k| env.get(k).cloned()).expect("test settings");
+        // Tests drain the outbox themselves (`drain`), so what they see does not race a
+        // background dispatcher.
+        let application = Application::build(settings)
+            .await
+            .expect("application")
+            .without_dispatcher();
+        let addr = application.addr();
+        let state = application.state().clone();
+        // CLI runs of this app link to where it serves, as the server does.
         env.entry("TOCSIN_PUBLIC_URL".into())
             .or_insert_with(|| format!("http://{addr}"));
-        let settings = Settings::from_lookup(|k| env.get(k).cloned()).expect("test settings");
-        let state = tocsin::app::build_state(settings).await.expect("app state");
         let admin = tocsin::auth::ensure_first_admin(&state.db, "admin@example.test")
             .await
             .expect("first admin")
@@ -148,11 +155,7 @@ impl TestApp {
             .await
             .expect("admin token");
         let shutdown = CancellationToken::new();
-        let server = tokio::spawn(tocsin::app::serve(
-            state.clone(),
-            listener,
-            shutdown.clone(),
-        ));
+        let server = tokio::spawn(application.run_until(shutdown.clone()));
         Some(TestApp {
             backend,
             addr,
@@ -219,12 +222,48 @@ impl TestApp {
             .await
     }
 
-    /// POSTs an incident action (`notices`, `approval`, `dispatch`, `announcement`) with an
-    /// empty body.
+    /// POSTs an incident action (`notices`, `approval`, `dispatch`, `announcement`). An
+    /// approval approves the incident's current composition, as an approver who previewed it
+    /// would; the others send an empty body.
     pub async fn act(&self, incident: i64, action: &str, token: &str) -> (u16, Value) {
         let path = format!("/api/v1/incidents/{incident}/{action}");
-        self.post_json(&path, token, &Value::Object(Default::default()))
+        let body = if action == "approval" {
+            serde_json::json!({ "composition": self.composition(incident).await })
+        } else {
+            Value::Object(Default::default())
+        };
+        self.post_json(&path, token, &body).await
+    }
+
+    /// The incident's current composition digest ("" when nothing is composed).
+    pub async fn composition(&self, incident: i64) -> String {
+        let (_, inc) = self
+            .get(&format!("/api/v1/incidents/{incident}"), &self.admin_token)
+            .await;
+        inc["notices"]["composition"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned()
+    }
+
+    /// A dispatcher of this app (tests run it by hand).
+    pub fn dispatcher(&self) -> tocsin::delivery::Dispatcher {
+        tocsin::delivery::Dispatcher::for_app(&self.state).expect("dispatcher")
+    }
+
+    /// Runs the dispatcher until nothing is due, then checks that the outbox is drained: no
+    /// delivery left `pending` or `sending` (none is due later either). Returns the attempts made.
+    pub async fn drain(&self) -> u64 {
+        let n = self
+            .dispatcher()
+            .run_until_idle()
             .await
+            .expect("dispatcher");
+        let left = self
+            .count("deliveries WHERE status IN ('pending', 'sending')")
+            .await;
+        assert_eq!(left, 0, "the outbox is drained");
+        n
     }
 
     pub async fn post_body(

@@ -1,9 +1,10 @@
 //! The organisation's data inventory (`playbooks/inventory.yaml`): its own data categories
 //! mapped to the base vocabulary, and the categories each system holds.
+use super::{read_yaml, PlaybookError};
+use crate::assets::Assets;
 use crate::domain::BASE_CATEGORIES;
 use serde::Deserialize;
 use std::collections::BTreeMap;
-use std::path::Path;
 
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -22,48 +23,14 @@ pub struct OwnCategory {
     pub maps_to: Vec<String>,
 }
 
-/// A playbook file that cannot be used: which file, where, and why.
-#[derive(Debug, thiserror::Error)]
-#[error("{file}{}: {reason}", line.map(|l| format!(":{l}")).unwrap_or_default())]
-pub struct PlaybookError {
-    pub file: String,
-    pub line: Option<usize>,
-    pub reason: String,
-}
-
-/// Parses YAML into `T`, with the file and line in any error.
-pub fn parse_yaml<T: serde::de::DeserializeOwned>(
-    path: &Path,
-    text: &str,
-) -> Result<T, PlaybookError> {
-    serde_yaml_ng::from_str(text).map_err(|e| PlaybookError {
-        file: path.display().to_string(),
-        line: e.location().map(|l| l.line()),
-        reason: e.to_string(),
-    })
-}
-
 impl Inventory {
-    /// Loads `inventory.yaml` from the playbooks folder; no file means no own categories.
-    pub fn load(dir: &Path) -> Result<Inventory, PlaybookError> {
-        let path = dir.join("inventory.yaml");
-        let text = match std::fs::read_to_string(&path) {
-            Ok(t) => t,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Inventory::default()),
-            Err(e) => {
-                return Err(PlaybookError {
-                    file: path.display().to_string(),
-                    line: None,
-                    reason: e.to_string(),
-                })
-            }
+    /// Loads `inventory.yaml` from the playbooks; no file means no own categories.
+    pub fn load(assets: &Assets) -> Result<Inventory, PlaybookError> {
+        const FILE: &str = "inventory.yaml";
+        let Some(inv) = read_yaml::<Inventory>(assets, FILE)? else {
+            return Ok(Inventory::default());
         };
-        let inv: Inventory = parse_yaml(&path, &text)?;
-        let fail = |reason: String| PlaybookError {
-            file: path.display().to_string(),
-            line: None,
-            reason,
-        };
+        let fail = |reason: String| PlaybookError::new(assets.describe(FILE), reason);
         for (name, c) in &inv.categories {
             if BASE_CATEGORIES.contains(&name.as_str()) {
                 return Err(fail(format!(
@@ -123,8 +90,7 @@ mod tests {
 
     #[test]
     fn the_shipped_inventory_loads_and_maps_to_base() {
-        let inv =
-            Inventory::load(Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/playbooks"))).unwrap();
+        let inv = Inventory::load(&Assets::builtin_playbooks()).unwrap();
         assert!(inv.is_known("chat_records"));
         assert_eq!(
             inv.to_base(&["chat_records".into(), "name".into()]),
@@ -140,7 +106,7 @@ mod tests {
             "categories:\n  x:\n    maps_to: [name]\n  y: [oops\n",
         )
         .unwrap();
-        let e = Inventory::load(dir.path()).unwrap_err();
+        let e = Inventory::load(&Assets::Folder(dir.path().into())).unwrap_err();
         assert!(e.to_string().contains("inventory.yaml:"), "{e}");
         assert!(e.line.is_some());
         std::fs::write(
@@ -148,7 +114,7 @@ mod tests {
             "categories:\n  x:\n    maps_to: [nme]\n",
         )
         .unwrap();
-        assert!(Inventory::load(dir.path())
+        assert!(Inventory::load(&Assets::Folder(dir.path().into()))
             .unwrap_err()
             .reason
             .contains("'nme'"));

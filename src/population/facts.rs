@@ -19,6 +19,19 @@ pub struct PopulationFacts {
 }
 
 impl PopulationFacts {
+    /// `by_jurisdiction` as the API shows it: people per country and per region (`US`,
+    /// `US-CA`), and `unknown` for those whose country is not known.
+    pub fn by_jurisdiction(&self) -> serde_json::Map<String, serde_json::Value> {
+        let mut m = serde_json::Map::new();
+        for (k, n) in self.by_country.iter().chain(&self.by_region) {
+            m.insert(k.clone(), (*n).into());
+        }
+        if self.country_unknown > 0 {
+            m.insert("unknown".into(), self.country_unknown.into());
+        }
+        m
+    }
+
     /// Counts the population of one incident: one small row per (country, region) comes back.
     pub async fn load(db: &impl ConnectionTrait, incident_id: i64) -> Result<Self, DbErr> {
         let groups: Vec<(Option<String>, Option<String>, i64)> =

@@ -1,0 +1,294 @@
+//! The `tocsin` command line. Exit codes: 0 success, 1 runtime failure, 2 bad usage or input.
+//!
+//! This module parses the command line and runs one command; each command lives in a file of
+//! its own (`serve`, `accounts`, `import`, `report`).
+mod accounts;
+mod import;
+mod report;
+mod serve;
+
+use crate::audit;
+use crate::config::Settings;
+use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+/// `println!` that does not panic when stdout is closed (`tocsin … | head`).
+macro_rules! out {
+    ($($t:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout(), $($t)*);
+    }};
+}
+use out;
+
+/// `eprintln!` that does not panic when stderr is closed.
+macro_rules! err {
+    ($($t:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stderr(), $($t)*);
+    }};
+}
+use err;
+
+#[derive(Parser)]
+#[command(
+    name = "tocsin",
+    version,
+    about = "Security-incident notification and breach response"
+)]
+#[command(after_help = "Configuration comes from TOCSIN_* environment variables; see the README.")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Migrate, then serve the console, API and public pages, and run the dispatcher.
+    Serve {
+        /// Listen address (overrides TOCSIN_ADDR).
+        #[arg(long)]
+        addr: Option<std::net::SocketAddr>,
+        /// Load a demo data set (synthetic buyers and an example incident) on start.
+        #[arg(long)]
+        demo: bool,
+    },
+    /// Run a dispatcher only (more workers share the outbox; use PostgreSQL for several).
+    Worker,
+    /// Apply database migrations and exit.
+    Migrate,
+    /// Manage console accounts.
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+    },
+    /// Manage API tokens.
+    Token {
+        #[command(subcommand)]
+        command: TokenCommand,
+    },
+    /// The subjects registry.
+    Subjects {
+        #[command(subcommand)]
+        command: SubjectsCommand,
+    },
+    /// Regulator reports.
+    Report {
+        #[command(subcommand)]
+        command: ReportCommand,
+    },
+    /// The audit log.
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum UserCommand {
+    /// Create an account; prints its one-time password.
+    Add {
+        #[arg(long)]
+        email: String,
+        /// admin, responder, approver or viewer
+        #[arg(long)]
+        role: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum TokenCommand {
+    /// Create an API token for an account; prints it once.
+    Create {
+        /// The account's e-mail.
+        #[arg(long)]
+        email: String,
+        /// A name to recognise the token by (e.g. "siem").
+        #[arg(long)]
+        name: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum SubjectsCommand {
+    /// Import subjects from a CSV or JSONL file (chosen by extension: .csv, .jsonl, .ndjson).
+    /// Prints every rejected line with its reason, then the counts.
+    Import {
+        file: PathBuf,
+        /// Override the format the extension implies.
+        #[arg(long, value_parser = ["csv", "jsonl"])]
+        format: Option<String>,
+    },
+}
+
+#[derive(Subcommand)]
+enum ReportCommand {
+    /// Write a regulator report for an incident (to stdout, or to a file with -o).
+    Export {
+        /// The incident id.
+        #[arg(long)]
+        incident: i64,
+        /// A regime id such as EU-GDPR (case-insensitive).
+        #[arg(long)]
+        jurisdiction: String,
+        /// json (csv, html and pdf come later).
+        #[arg(long, default_value = "json")]
+        format: String,
+        /// Write to this file instead of stdout.
+        #[arg(short = 'o', long = "output")]
+        output: Option<PathBuf>,
+    },
+}
+
+#[derive(Subcommand)]
+enum AuditCommand {
+    /// Check the hash chain; exits 1 naming the first broken entry.
+    Verify,
+}
+
+/// A failure and its exit code.
+struct Fail {
+    code: u8,
+    message: String,
+}
+
+impl Fail {
+    fn usage(m: impl Into<String>) -> Fail {
+        Fail {
+            code: 2,
+            message: m.into(),
+        }
+    }
+
+    fn runtime(m: impl Into<String>) -> Fail {
+        Fail {
+            code: 1,
+            message: m.into(),
+        }
+    }
+}
+
+impl From<anyhow::Error> for Fail {
+    fn from(e: anyhow::Error) -> Fail {
+        Fail {
+            code: 1,
+            message: format!("{e:#}"),
+        }
+    }
+}
+
+impl From<sea_orm::DbErr> for Fail {
+    fn from(e: sea_orm::DbErr) -> Fail {
+        Fail {
+            code: 1,
+            message: format!("database error: {e}"),
+        }
+    }
+}
+
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let settings = match Settings::from_env() {
+        Ok(s) => s,
+        Err(e) => {
+            err!("tocsin: configuration error: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    init_tracing(&settings.log);
+    let rt = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            err!("tocsin: cannot start the runtime: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    match rt.block_on(run(cli.command, settings)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(f) => {
+            err!("tocsin: {}", f.message);
+            ExitCode::from(f.code)
+        }
+    }
+}
+
+fn init_tracing(filter: &str) {
+    // Migration chatter and PostgreSQL notices are noise unless asked for by name.
+    let filter = if filter.contains("sea_orm") || filter.contains("sqlx") {
+        filter.to_owned()
+    } else {
+        format!("{filter},sea_orm_migration=warn,sqlx=warn")
+    };
+    let filter = tracing_subscriber::EnvFilter::try_new(filter)
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
+}
+
+async fn run(command: Command, mut settings: Settings) -> Result<(), Fail> {
+    match command {
+        Command::Serve { addr, demo } => {
+            if let Some(a) = addr {
+                settings.addr = a;
+            }
+            serve::serve(settings, demo).await
+        }
+        Command::Worker => serve::worker(settings).await,
+        Command::Migrate => {
+            let db = crate::db::connect(&settings.database_url).await?;
+            crate::db::migrate(&db).await?;
+            out!("migrations applied");
+            Ok(())
+        }
+        Command::User {
+            command: UserCommand::Add { email, role },
+        } => accounts::add_user(&settings, &email, &role).await,
+        Command::Token {
+            command: TokenCommand::Create { email, name },
+        } => accounts::create_token(&settings, &email, &name).await,
+        Command::Subjects {
+            command: SubjectsCommand::Import { file, format },
+        } => import::import_file(&settings, file, format).await,
+        Command::Report {
+            command:
+                ReportCommand::Export {
+                    incident,
+                    jurisdiction,
+                    format,
+                    output,
+                },
+        } => report::export_report(&settings, incident, &jurisdiction, &format, output).await,
+        Command::Audit {
+            command: AuditCommand::Verify,
+        } => {
+            let db = open(&settings).await?;
+            let v = audit::verify(&db).await?;
+            match v.broken {
+                None => {
+                    out!("audit chain intact: {} entries", v.entries);
+                    Ok(())
+                }
+                Some(b) => Err(Fail {
+                    code: 1,
+                    message: format!(
+                        "audit chain broken at entry {}: {} ({} entries before it verified)",
+                        b.seq, b.reason, v.entries
+                    ),
+                }),
+            }
+        }
+    }
+}
+
+/// Connects and migrates (commands other than `serve` may be the first thing run).
+async fn open(settings: &Settings) -> Result<sea_orm::DatabaseConnection, Fail> {
+    let db = crate::db::connect(&settings.database_url).await?;
+    crate::db::migrate(&db).await?;
+    Ok(db)
+}

@@ -1,0 +1,77 @@
+//! `tocsin serve` and `tocsin worker`.
+use super::{err, out, Fail};
+use crate::app::{shutdown_on_signals, Application};
+use crate::auth;
+use crate::config::Settings;
+use crate::delivery::Dispatcher;
+use std::sync::Arc;
+
+pub(super) async fn serve(settings: Settings, demo: bool) -> Result<(), Fail> {
+    let admin_email = settings.admin_email.clone();
+    let app = Application::build(settings).await?;
+    let state = app.state().clone();
+    if let Some(first) = auth::ensure_first_admin(&state.db, &admin_email)
+        .await
+        .map_err(|e| Fail::runtime(e.to_string()))?
+    {
+        out!(
+            "First start: created the admin account {email}\n  one-time password: {pw} (shown \
+             once; store it)\n  API token for this account: tocsin token create --email {email} \
+             --name <a name>",
+            email = first.account.email,
+            pw = first.one_time_password
+        );
+    }
+    if demo {
+        let d = crate::demo::load(&state)
+            .await
+            .map_err(|e| Fail::runtime(format!("loading the demo data failed: {e:#}")))?;
+        if d.rejected > 0 {
+            err!(
+                "tocsin: warning: the importer rejected {} demo buyers (see the log)",
+                d.rejected
+            );
+        }
+        let again = if d.already_loaded {
+            " already loaded"
+        } else {
+            ""
+        };
+        out!(
+            "Demo data{again}: {} buyers, incident #{} with {} affected people",
+            d.subjects,
+            d.incident_id,
+            d.population
+        );
+    }
+    let shutdown = shutdown_on_signals()
+        .map_err(|e| Fail::runtime(format!("cannot install signal handlers: {e}")))?;
+    out!("Tocsin listening on http://{}", app.addr());
+    out!(
+        "  API: {}  public announcements: {}",
+        state.links.to("/api/v1"),
+        state.links.to("/announcements")
+    );
+    tracing::info!(addr = %app.addr(), "listening");
+    app.run_until(shutdown).await?;
+    out!("Tocsin stopped");
+    Ok(())
+}
+
+/// A dispatcher only: a database connection and the channels, nothing else.
+pub(super) async fn worker(settings: Settings) -> Result<(), Fail> {
+    let db = crate::db::connect(&settings.database_url).await?;
+    crate::db::migrate(&db).await?;
+    let dispatcher = Dispatcher::build(
+        db,
+        &settings,
+        Arc::new(crate::metrics::Metrics::new()),
+        Arc::new(tokio::sync::Notify::new()),
+    )?;
+    let shutdown = shutdown_on_signals()
+        .map_err(|e| Fail::runtime(format!("cannot install signal handlers: {e}")))?;
+    out!("Tocsin worker dispatching");
+    dispatcher.run(shutdown).await;
+    out!("Tocsin worker stopped");
+    Ok(())
+}

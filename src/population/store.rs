@@ -1,0 +1,188 @@
+//! The only module that writes `incident_population`, and the population's reads of the
+//! subjects registry. (The registry itself is written by the import, in `import` and
+//! `sqlite_bulk`.)
+use crate::db::stmt;
+use crate::domain::Channel;
+use chrono::{DateTime, Utc};
+use sea_orm::{ConnectionTrait, DbErr, Value as DbValue};
+use std::collections::HashSet;
+
+/// Snapshot of each subject's jurisdiction and reachability as it is now.
+const INSERT_FROM_SUBJECTS: &str = "INSERT INTO incident_population \
+    (incident_id, subject_id, external_id, country, region, has_email, has_phone, has_push, reason, added_at) \
+    SELECT ?, s.id, s.external_id, s.country, s.region, s.email IS NOT NULL, s.phone IS NOT NULL, \
+    EXISTS (SELECT 1 FROM subject_devices d WHERE d.subject_id = s.id), ?, ? FROM subjects s WHERE ";
+
+/// Adds the subjects with these external ids; returns how many were added and which of the
+/// ids are not in the registry.
+pub async fn add_by_ids(
+    txn: &impl ConnectionTrait,
+    incident_id: i64,
+    ids: &[String],
+    reason: &str,
+    now: DateTime<Utc>,
+) -> Result<(u64, Vec<String>), DbErr> {
+    let backend = txn.get_database_backend();
+    let marks = vec!["?"; ids.len()].join(",");
+    let values: Vec<DbValue> = ids.iter().map(|s| s.clone().into()).collect();
+    let found: HashSet<String> = txn
+        .query_all(stmt(
+            backend,
+            &format!("SELECT external_id FROM subjects WHERE external_id IN ({marks})"),
+            values.clone(),
+        ))
+        .await?
+        .into_iter()
+        .map(|r| r.try_get::<String>("", "external_id"))
+        .collect::<Result<_, _>>()?;
+    let unknown = ids
+        .iter()
+        .filter(|id| !found.contains(*id))
+        .cloned()
+        .collect();
+    let mut params: Vec<DbValue> = vec![incident_id.into(), reason.into(), now.into()];
+    params.extend(values);
+    let sql = format!(
+        "{INSERT_FROM_SUBJECTS} s.external_id IN ({marks}) ON CONFLICT (incident_id, subject_id) DO NOTHING"
+    );
+    let added = txn
+        .execute(stmt(backend, &sql, params))
+        .await?
+        .rows_affected();
+    Ok((added, unknown))
+}
+
+/// Adds every subject whose country is one of `countries` and region one of `regions` (an
+/// empty list does not filter; both empty selects everyone).
+pub async fn add_selected(
+    txn: &impl ConnectionTrait,
+    incident_id: i64,
+    countries: Vec<String>,
+    regions: Vec<String>,
+    reason: &str,
+    now: DateTime<Utc>,
+) -> Result<u64, DbErr> {
+    let mut conditions: Vec<String> = Vec::new();
+    let mut params: Vec<DbValue> = vec![incident_id.into(), reason.into(), now.into()];
+    for (column, codes) in [("country", countries), ("region", regions)] {
+        if !codes.is_empty() {
+            conditions.push(format!(
+                "s.{column} IN ({})",
+                vec!["?"; codes.len()].join(",")
+            ));
+            params.extend(codes.into_iter().map(DbValue::from));
+        }
+    }
+    if conditions.is_empty() {
+        conditions.push("1 = 1".into());
+    }
+    let sql = format!(
+        "{INSERT_FROM_SUBJECTS} {} ON CONFLICT (incident_id, subject_id) DO NOTHING",
+        conditions.join(" AND ")
+    );
+    let backend = txn.get_database_backend();
+    Ok(txn
+        .execute(stmt(backend, &sql, params))
+        .await?
+        .rows_affected())
+}
+
+/// People in the population with no contact point on any of `channels` (as snapshotted).
+pub async fn unreachable(
+    db: &impl ConnectionTrait,
+    incident_id: i64,
+    channels: &[Channel],
+) -> Result<i64, DbErr> {
+    let usable: Vec<&str> = channels
+        .iter()
+        .map(|c| match c {
+            Channel::Email => "has_email",
+            Channel::Sms => "has_phone",
+            Channel::Push => "has_push",
+        })
+        .collect();
+    let reachable = if usable.is_empty() {
+        "1 = 0".to_string()
+    } else {
+        usable.join(" OR ")
+    };
+    let row = db
+        .query_one(stmt(
+            db.get_database_backend(),
+            &format!(
+                "SELECT COUNT(*) AS n FROM incident_population WHERE incident_id = ? AND NOT ({reachable})"
+            ),
+            [incident_id.into()],
+        ))
+        .await?;
+    row.map(|r| r.try_get::<i64>("", "n"))
+        .transpose()
+        .map(|n| n.unwrap_or(0))
+}
+
+/// A person in an incident's population, with what notices need of them now.
+#[derive(Debug, Clone)]
+pub struct Person {
+    /// Position in the population (batches page on it).
+    pub position: i64,
+    pub subject_id: i64,
+    pub name: Option<String>,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+    pub locale: Option<String>,
+}
+
+/// The next `limit` people of the population after `position`, in order.
+pub async fn people(
+    db: &impl ConnectionTrait,
+    incident_id: i64,
+    after: i64,
+    limit: i64,
+) -> Result<Vec<Person>, DbErr> {
+    let rows = db
+        .query_all(stmt(
+            db.get_database_backend(),
+            "SELECT p.id AS pid, s.id AS sid, s.name, s.email, s.phone, s.locale \
+             FROM incident_population p JOIN subjects s ON s.id = p.subject_id \
+             WHERE p.incident_id = ? AND p.id > ? ORDER BY p.id LIMIT ?",
+            [incident_id.into(), after.into(), limit.into()],
+        ))
+        .await?;
+    rows.into_iter()
+        .map(|r| {
+            Ok(Person {
+                position: r.try_get("", "pid")?,
+                subject_id: r.try_get("", "sid")?,
+                name: r.try_get("", "name")?,
+                email: r.try_get("", "email")?,
+                phone: r.try_get("", "phone")?,
+                locale: r.try_get("", "locale")?,
+            })
+        })
+        .collect()
+}
+
+/// The subject with this external id, if any: its id, name and locale.
+pub async fn subject_by_external_id(
+    db: &impl ConnectionTrait,
+    external_id: &str,
+) -> Result<Option<Person>, DbErr> {
+    let row = db
+        .query_one(stmt(
+            db.get_database_backend(),
+            "SELECT id, name, email, phone, locale FROM subjects WHERE external_id = ?",
+            [external_id.into()],
+        ))
+        .await?;
+    row.map(|r| {
+        Ok(Person {
+            position: 0,
+            subject_id: r.try_get("", "id")?,
+            name: r.try_get("", "name")?,
+            email: r.try_get("", "email")?,
+            phone: r.try_get("", "phone")?,
+            locale: r.try_get("", "locale")?,
+        })
+    })
+    .transpose()
+}
