@@ -4,7 +4,7 @@
 //! A reader thread parses records and deals them in batches to validator threads; the checked
 //! batches are collected in file order and written inside one transaction — on SQLite by a
 //! writer thread with a connection of its own (`sqlite_bulk`), elsewhere as multi-row upserts —
-//! so a fatal error (not CSV/JSONL, no `external_id` column, an over-large line) anywhere in
+//! so a fatal error (not CSV/JSONL, no `external_id` column, an over-large record) anywhere in
 //! the file rolls everything back and changes nothing. Rejected lines are reported with their
 //! line numbers and skipped. Rows identical to what is stored are not rewritten. Memory stays
 //! bounded: at most a few batches are in flight, and at most `MAX_REPORTED` rejections are
@@ -26,7 +26,7 @@ use std::path::PathBuf;
 use std::sync::atomic::AtomicU64;
 use std::sync::Arc;
 
-/// The longest physical line accepted (bytes).
+/// The longest CSV record, or JSONL line, accepted (bytes).
 pub const MAX_LINE_BYTES: usize = 64 * 1024;
 /// Rows per upsert statement.
 const BATCH: usize = 250;
@@ -74,6 +74,12 @@ pub enum ImportError {
     MissingExternalId,
     #[error("line {line} is longer than {MAX_LINE_BYTES} bytes: is this the right file?")]
     LineTooLong { line: u64 },
+    /// A CSV record that runs over several lines past the limit: an open quote, usually.
+    #[error(
+        "the record that starts on line {line} runs over several lines past {MAX_LINE_BYTES} \
+         bytes: a quoted field there probably lacks its closing quote"
+    )]
+    RecordTooLong { line: u64 },
     #[error("reading the input failed: {0}")]
     Io(String),
     #[error("database error: {0}")]
@@ -86,6 +92,7 @@ impl ImportError {
             ImportError::NotTabular(_) => "not_tabular",
             ImportError::MissingExternalId => "missing_external_id",
             ImportError::LineTooLong { .. } => "line_too_long",
+            ImportError::RecordTooLong { .. } => "record_too_long",
             ImportError::Io(_) => "read_failed",
             ImportError::Db(_) => "internal",
         }

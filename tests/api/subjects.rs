@@ -369,6 +369,53 @@ async fn a_large_import_streams_in_batches(app: TestApp) {
     assert_eq!(app.count("subjects").await, 5_500);
 }
 
+/// An unterminated quote makes the rest of the file one quoted field: it is refused at the
+/// 64 KiB mark, naming the line the record starts on, and nothing is imported.
+async fn an_unterminated_quote_is_refused_at_the_record_limit(app: TestApp) {
+    let mut csv = String::from("external_id,name\ng1,Ann\ng2,Bob\ng3,\"Cy\n");
+    for _ in 0..100_000 {
+        csv.push_str("ab\n");
+    }
+    let (status, r) = app
+        .post_body("/api/v1/subjects/import", &app.admin_token, "text/csv", csv)
+        .await;
+    assert_eq!(status, 400, "{r}");
+    let code = r["error"]["code"].as_str().unwrap_or_default();
+    assert!(matches!(code, "line_too_long" | "record_too_long"), "{r}");
+    let message = r["error"]["message"].as_str().unwrap_or_default();
+    assert!(message.contains("line 4"), "{message}");
+    assert!(message.contains("quote"), "{message}");
+    assert_eq!(app.count("subjects").await, 0);
+}
+
+/// Editors number CRLF lines, lines inside quoted fields and blank lines; so do rejections.
+async fn rejected_lines_are_numbered_as_an_editor_numbers_them(app: TestApp) {
+    let cases = [
+        // CRLF (spreadsheets, Python's csv): the bad row is on line 3.
+        (
+            "external_id,email\r\na,a@example.com\r\nb,bad\r\nc,c@example.com\r\n",
+            3,
+        ),
+        // A quoted field with a CRLF line break on lines 2–3: the bad row is on line 4.
+        (
+            "external_id,note,email\r\nd,\"two\r\nlines\",d@example.com\r\ne,one,bad\r\n",
+            4,
+        ),
+        // A blank line before the bad row (LF): line 4.
+        ("external_id,email\nf,f@example.com\n\ng,bad\n", 4),
+        // Old Mac line ends (CR alone): line 3.
+        ("external_id,email\rh,h@example.com\ri,bad\r", 3),
+    ];
+    for (csv, line) in cases {
+        let (status, r) = app
+            .post_body("/api/v1/subjects/import", &app.admin_token, "text/csv", csv)
+            .await;
+        assert_eq!(status, 200, "{r}");
+        assert_eq!(r["rejected"][0]["line"], line, "{csv:?}: {r}");
+        assert_eq!(r["rejected_count"], 1, "{csv:?}: {r}");
+    }
+}
+
 crate::on_both_databases!(
     a_fatal_error_after_many_batches_rolls_every_row_back,
     a_database_failure_midway_changes_nothing,
@@ -379,4 +426,6 @@ crate::on_both_databases!(
     bad_files_are_refused_whole_and_change_nothing,
     cli_import_prints_rejections_and_counts,
     a_large_import_streams_in_batches,
+    an_unterminated_quote_is_refused_at_the_record_limit,
+    rejected_lines_are_numbered_as_an_editor_numbers_them,
 );
