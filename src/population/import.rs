@@ -7,8 +7,8 @@
 //! so a fatal error (not CSV/JSONL, no `external_id` column, an over-large record) anywhere in
 //! the file rolls everything back and changes nothing. Rejected lines are reported with their
 //! line numbers and skipped. Rows identical to what is stored are not rewritten. Memory stays
-//! bounded: at most a few batches are in flight, and at most `MAX_REPORTED` rejections are
-//! kept for the response.
+//! bounded: at most a few batches are in flight, and at most `MAX_REPORTED` rejections (and
+//! `MAX_REPORTED_BYTES` of their reasons) are kept for the response.
 use super::read::{read_all, Item};
 use super::sqlite_bulk::{self, Counts, Work};
 use super::validate::{validate, Col, Memo, SubjectRow};
@@ -30,8 +30,10 @@ use std::sync::Arc;
 pub const MAX_LINE_BYTES: usize = 64 * 1024;
 /// Rows per upsert statement.
 const BATCH: usize = 250;
-/// Rejections kept in the report; the count goes on past it.
+/// Rejections kept in the report, and the bytes of their reasons; the count goes on past
+/// either.
 const MAX_REPORTED: usize = 10_000;
+const MAX_REPORTED_BYTES: usize = 1024 * 1024;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
@@ -203,6 +205,7 @@ pub async fn import_subjects<R: Read + Send + 'static>(
     })?);
 
     let mut report = ImportReport::default();
+    let mut reported_bytes = 0;
     let mut writer = Writer::start(target, now).await?;
     let outcome: Result<(), ImportError> = async {
         for k in 0.. {
@@ -218,7 +221,8 @@ pub async fn import_subjects<R: Read + Send + 'static>(
             for r in rejected {
                 on_reject(&r);
                 report.rejected_count += 1;
-                if report.rejected.len() < MAX_REPORTED {
+                reported_bytes += r.reason.len();
+                if report.rejected.len() < MAX_REPORTED && reported_bytes <= MAX_REPORTED_BYTES {
                     report.rejected.push(r);
                 } else {
                     report.rejected_truncated = true;

@@ -1,7 +1,7 @@
 //! Reading CSV and JSONL into raw records, on a blocking thread, with a cap on the size of a
 //! record (CSV, where a quoted field may span lines) or of a line (JSONL).
 use super::import::{Format, ImportError, MAX_LINE_BYTES};
-use super::validate::{RawRecord, KNOWN};
+use super::validate::{shown, RawRecord, KNOWN};
 use records::{Records, TooLong};
 use serde_json::{Map, Value};
 use std::io::{BufRead, BufReader, Read};
@@ -164,7 +164,8 @@ fn read_csv<R: Read>(input: R, mut emit: impl FnMut(Item) -> bool) -> Result<(),
         };
         if columns.iter().any(|c| c.name() == col.name()) {
             return Err(ImportError::NotTabular(format!(
-                "column '{name}' appears twice in the header"
+                "column '{}' appears twice in the header",
+                shown(name)
             )));
         }
         columns.push(col);

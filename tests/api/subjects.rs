@@ -416,6 +416,97 @@ async fn rejected_lines_are_numbered_as_an_editor_numbers_them(app: TestApp) {
     }
 }
 
+/// Values are never echoed when they could be personal data; codes are, clipped.
+async fn rejection_reasons_clip_codes_and_never_echo_personal_data(app: TestApp) {
+    let long_code = "Q".repeat(60_000);
+    let csv = format!(
+        "external_id,name,email,phone,country,locale,birth_date,push_platform,push_token,data_categories\n\
+         a,Ann,ann.lee@example.com,+1 415 555 2671,ann.lee@example.com,Ann Lee,1980-02-29,ann.lee@example.com,t,ann.lee@example.com\n\
+         b,Bob,,,{long_code},,,,,\n"
+    );
+    let (status, r) = app
+        .post_body("/api/v1/subjects/import", &app.admin_token, "text/csv", csv)
+        .await;
+    assert_eq!(status, 200, "{r}");
+    let reasons: Vec<&str> = r["rejected"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x["reason"].as_str().unwrap())
+        .collect();
+    assert_eq!(reasons.len(), 2, "{r}");
+    for field in ["country:", "locale:", "push_platform:", "data_categories:"] {
+        assert!(reasons[0].contains(field), "{field} {}", reasons[0]);
+    }
+    assert!(!reasons[0].contains("ann.lee"), "{}", reasons[0]);
+    assert!(!reasons[0].contains("Ann Lee"), "{}", reasons[0]);
+    assert!(reasons[1].contains("country: 'QQQQ"), "{}", reasons[1]);
+    assert!(
+        reasons[1].len() < 200,
+        "clipped: {} bytes",
+        reasons[1].len()
+    );
+}
+
+/// A row naming more data categories than the cap is rejected, naming the field.
+async fn a_row_with_too_many_data_categories_is_rejected(app: TestApp) {
+    let many = vec!["email_address"; 65].join(";");
+    let enough = vec!["email_address"; 64].join(";");
+    let csv = format!("external_id,data_categories\nm1,{many}\nm2,{enough}\n");
+    let (status, r) = app
+        .post_body("/api/v1/subjects/import", &app.admin_token, "text/csv", csv)
+        .await;
+    assert_eq!(status, 200, "{r}");
+    assert_eq!(r["imported"], 1, "{r}");
+    assert_eq!(r["rejected"][0]["line"], 2, "{r}");
+    let reason = r["rejected"][0]["reason"].as_str().unwrap();
+    assert!(reason.starts_with("data_categories:"), "{reason}");
+    assert!(reason.contains("64"), "{reason}");
+    let jsonl = format!(
+        "{{\"external_id\":\"m3\",\"data_categories\":{}}}\n",
+        serde_json::to_string(&vec!["email_address"; 65]).unwrap()
+    );
+    let (_, r) = app
+        .post_body(
+            "/api/v1/subjects/import",
+            &app.admin_token,
+            "application/x-ndjson",
+            jsonl,
+        )
+        .await;
+    assert_eq!(r["rejected_count"], 1, "{r}");
+}
+
+/// The report keeps at most 1 MiB of rejections; the count goes on.
+async fn the_report_keeps_a_bounded_amount_of_rejections(app: TestApp) {
+    let mut csv = String::from(
+        "external_id,email,phone,birth_date,locale,push_platform,push_token,data_categories\n",
+    );
+    let rows = 3_000;
+    for i in 0..rows {
+        csv.push_str(&format!(
+            "r{i},nope,555,someday,xx-yyyyyyyyy-zzzzzzzzz,pager,t,unknown_category_one;unknown_category_two;unknown_category_three\n"
+        ));
+    }
+    let (status, r) = app
+        .post_body("/api/v1/subjects/import", &app.admin_token, "text/csv", csv)
+        .await;
+    assert_eq!(status, 200);
+    assert_eq!(r["rejected_count"], rows, "every rejection is counted");
+    assert_eq!(r["rejected_truncated"], true);
+    let kept = r["rejected"].as_array().unwrap();
+    let bytes: usize = kept
+        .iter()
+        .map(|x| x["reason"].as_str().unwrap().len())
+        .sum();
+    assert!(bytes <= 1024 * 1024, "{bytes} bytes of reasons kept");
+    assert!(kept.len() < rows, "{} kept", kept.len());
+    assert!(
+        bytes > 1000 * 1024,
+        "the report is filled up to its cap: {bytes}"
+    );
+}
+
 crate::on_both_databases!(
     a_fatal_error_after_many_batches_rolls_every_row_back,
     a_database_failure_midway_changes_nothing,
@@ -428,4 +519,7 @@ crate::on_both_databases!(
     a_large_import_streams_in_batches,
     an_unterminated_quote_is_refused_at_the_record_limit,
     rejected_lines_are_numbered_as_an_editor_numbers_them,
+    rejection_reasons_clip_codes_and_never_echo_personal_data,
+    a_row_with_too_many_data_categories_is_rejected,
+    the_report_keeps_a_bounded_amount_of_rejections,
 );
