@@ -83,6 +83,7 @@ async fn import(
     .await
     .map_err(|e| match e {
         ImportError::Db(db) => AppError::from(db),
+        e @ ImportError::Internal(_) => AppError::Internal(e.into()),
         e => AppError::bad_request(e.code(), e.to_string()),
     })?;
     state
