@@ -1,5 +1,5 @@
-use crate::helpers::TestApp;
-use serde_json::{json, Value};
+use crate::helpers::{TestApp, Upload};
+use serde_json::json;
 
 const CSV: &str = "\
 external_id,name,email,phone,locale,country,region,birth_date,push_platform,push_token,data_categories,company,segment
@@ -507,102 +507,9 @@ async fn the_report_keeps_a_bounded_amount_of_rejections(app: TestApp) {
     );
 }
 
-/// An HTTP upload written by hand, so that the test decides when each part of the body goes
-/// out. It asks `Expect: 100-continue`: the server answers `100 Continue` when it starts
-/// reading the body, or refuses at once.
-struct Upload {
-    socket: tokio::net::TcpStream,
-    chunks: bool,
-}
+const IMPORT: &str = "/api/v1/subjects/import";
 
-impl Upload {
-    /// Sends the headers (a Content-Length of `length`, else chunked); waits for `100
-    /// Continue`, or returns the server's answer if it refuses at once.
-    async fn start(app: &TestApp, length: Option<usize>) -> Result<Upload, (u16, Value)> {
-        use tokio::io::AsyncWriteExt;
-        let mut socket = tokio::net::TcpStream::connect(app.addr).await.unwrap();
-        let framing = match length {
-            Some(n) => format!("Content-Length: {n}"),
-            None => "Transfer-Encoding: chunked".to_string(),
-        };
-        let head = format!(
-            "POST /api/v1/subjects/import HTTP/1.1\r\nHost: {}\r\nAuthorization: Bearer {}\r\n\
-             Content-Type: text/csv\r\n{framing}\r\nExpect: 100-continue\r\nConnection: close\r\n\r\n",
-            app.addr, app.admin_token
-        );
-        socket.write_all(head.as_bytes()).await.unwrap();
-        let interim = read_head(&mut socket).await;
-        if interim.starts_with("HTTP/1.1 100") {
-            Ok(Upload {
-                socket,
-                chunks: false,
-            })
-        } else {
-            Err(response(&interim, &mut socket).await)
-        }
-    }
-
-    /// Sends `data` as one chunk, in one write; with `last`, the end of the body with it.
-    /// (A chunk's closing CRLF goes out with the next, so that what the server has read when
-    /// it answers is everything sent: no reset loses the answer.)
-    async fn chunk(&mut self, data: &[u8], last: bool) {
-        use tokio::io::AsyncWriteExt;
-        let mut out = if self.chunks {
-            b"\r\n".to_vec()
-        } else {
-            Vec::new()
-        };
-        self.chunks = true;
-        out.extend_from_slice(format!("{:x}\r\n", data.len()).as_bytes());
-        out.extend_from_slice(data);
-        if last {
-            out.extend_from_slice(b"\r\n0\r\n\r\n");
-        }
-        self.socket.write_all(&out).await.unwrap();
-    }
-
-    /// Sends a body of the announced length, whole.
-    async fn body(&mut self, data: &[u8]) {
-        use tokio::io::AsyncWriteExt;
-        self.socket.write_all(data).await.unwrap();
-    }
-
-    /// The server's answer.
-    async fn answer(mut self) -> (u16, Value) {
-        let head = read_head(&mut self.socket).await;
-        response(&head, &mut self.socket).await
-    }
-}
-
-/// Reads a response head, byte by byte, up to its blank line.
-async fn read_head(s: &mut tokio::net::TcpStream) -> String {
-    use tokio::io::AsyncReadExt;
-    let mut head = Vec::new();
-    while !head.ends_with(b"\r\n\r\n") {
-        let mut b = [0u8; 1];
-        if s.read(&mut b).await.unwrap() == 0 {
-            break;
-        }
-        head.push(b[0]);
-    }
-    String::from_utf8_lossy(&head).into_owned()
-}
-
-/// The status of `head` and the JSON body after it (read to the end: `Connection: close`).
-async fn response(head: &str, s: &mut tokio::net::TcpStream) -> (u16, Value) {
-    use tokio::io::AsyncReadExt;
-    let status = head
-        .split(' ')
-        .nth(1)
-        .and_then(|c| c.parse().ok())
-        .unwrap_or(0);
-    let mut body = Vec::new();
-    let _ = s.read_to_end(&mut body).await;
-    let body = serde_json::from_slice(&body)
-        .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&body).into_owned()));
-    (status, body)
-}
-
+/// Rows `from..to` of a CSV body.
 fn rows(from: usize, to: usize) -> String {
     (from..to)
         .map(|i| format!("up{i},up{i}@example.com\n"))
@@ -612,7 +519,9 @@ fn rows(from: usize, to: usize) -> String {
 /// While an upload is still coming in, other writes go ahead: the upload is kept aside until
 /// it is complete, and only then written to the database.
 async fn a_slow_upload_does_not_hold_up_other_writes(app: TestApp) {
-    let mut upload = Upload::start(&app, None).await.expect("100 Continue");
+    let mut upload = Upload::start(&app, IMPORT, "text/csv", None)
+        .await
+        .expect("100 Continue");
     let head = format!("external_id,email\n{}", rows(0, 300));
     upload.chunk(head.as_bytes(), false).await;
     let (status, r) = app
@@ -644,7 +553,7 @@ async fn an_upload_over_the_size_cap_is_refused(app: TestApp) {
     assert!((4096..8192).contains(&body.len()), "{}", body.len());
 
     // Announced: refused before the body is sent.
-    let answer = match Upload::start(&app, Some(body.len())).await {
+    let answer = match Upload::start(&app, IMPORT, "text/csv", Some(body.len())).await {
         Err(answer) => answer,
         Ok(mut upload) => {
             upload.body(body.as_bytes()).await;
@@ -663,7 +572,9 @@ async fn an_upload_over_the_size_cap_is_refused(app: TestApp) {
     );
 
     // Chunked: refused when the count passes the cap.
-    let mut upload = Upload::start(&app, None).await.expect("100 Continue");
+    let mut upload = Upload::start(&app, IMPORT, "text/csv", None)
+        .await
+        .expect("100 Continue");
     upload.chunk(&body.as_bytes()[..3000], false).await;
     upload.chunk(&body.as_bytes()[3000..], true).await;
     let (status, r) = upload.answer().await;
