@@ -60,6 +60,9 @@ pub struct Settings {
     pub max_attempts: i32,
     /// Deliveries sent at once by one dispatcher.
     pub send_concurrency: usize,
+    /// The largest subjects upload the API accepts (bytes); it is kept on disk while it
+    /// arrives, so this bounds the disk an upload may take.
+    pub import_max_bytes: u64,
 }
 
 /// A database URL; its `Debug` hides any password.
@@ -201,6 +204,7 @@ impl Settings {
         )?);
         let max_attempts = number("TOCSIN_MAX_ATTEMPTS", 8, 1, 100)? as i32;
         let send_concurrency = number("TOCSIN_SEND_CONCURRENCY", 16, 1, 1024)? as usize;
+        let import_max_bytes = number("TOCSIN_IMPORT_MAX_BYTES", 2 << 30, 1, 1 << 50)?;
 
         Ok(Settings {
             database_url,
@@ -216,6 +220,7 @@ impl Settings {
             retry_base,
             max_attempts,
             send_concurrency,
+            import_max_bytes,
         })
     }
 }
@@ -241,6 +246,7 @@ mod tests {
         assert_eq!(s.public_url, None, "links follow the address served");
         assert_eq!(s.templates_dir, None, "./templates or the built-in ones");
         assert!(matches!(s.smtp, SmtpSettings::Files));
+        assert_eq!(s.import_max_bytes, 2 * 1024 * 1024 * 1024);
     }
 
     #[test]
@@ -252,6 +258,8 @@ mod tests {
             ("TOCSIN_SMTP_URL", "http://mail"),
             ("TOCSIN_MAIL_FROM", "not a mailbox"),
             ("TOCSIN_LOG", "[[["),
+            ("TOCSIN_IMPORT_MAX_BYTES", "2G"),
+            ("TOCSIN_IMPORT_MAX_BYTES", "0"),
         ] {
             let err = with(&[(k, v)]).unwrap_err();
             assert_eq!(err.var, k);

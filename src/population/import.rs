@@ -4,11 +4,12 @@
 //! A reader thread parses records and deals them in batches to validator threads; the checked
 //! batches are collected in file order and written inside one transaction — on SQLite by a
 //! writer thread with a connection of its own (`sqlite_bulk`), elsewhere as multi-row upserts —
-//! so a fatal error (not CSV/JSONL, no `external_id` column, an over-large line) anywhere in
-//! the file rolls everything back and changes nothing. Rejected lines are reported with their
+//! so a fatal error (not CSV/JSONL, no `external_id` column, an over-large record) anywhere in
+//! the file, or a thread of the import dying, rolls everything back and changes nothing (only
+//! an end of file said by the reader commits). Rejected lines are reported with their
 //! line numbers and skipped. Rows identical to what is stored are not rewritten. Memory stays
-//! bounded: at most a few batches are in flight, and at most `MAX_REPORTED` rejections are
-//! kept for the response.
+//! bounded: at most a few batches are in flight, and at most `MAX_REPORTED` rejections (and
+//! `MAX_REPORTED_BYTES` of their reasons) are kept for the response.
 use super::read::{read_all, Item};
 use super::sqlite_bulk::{self, Counts, Work};
 use super::validate::{validate, Col, Memo, SubjectRow};
@@ -26,12 +27,14 @@ use std::path::PathBuf;
 use std::sync::atomic::AtomicU64;
 use std::sync::Arc;
 
-/// The longest physical line accepted (bytes).
+/// The longest CSV record, or JSONL line, accepted (bytes).
 pub const MAX_LINE_BYTES: usize = 64 * 1024;
 /// Rows per upsert statement.
 const BATCH: usize = 250;
-/// Rejections kept in the report; the count goes on past it.
+/// Rejections kept in the report, and the bytes of their reasons; the count goes on past
+/// either.
 const MAX_REPORTED: usize = 10_000;
+const MAX_REPORTED_BYTES: usize = 1024 * 1024;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
@@ -74,10 +77,19 @@ pub enum ImportError {
     MissingExternalId,
     #[error("line {line} is longer than {MAX_LINE_BYTES} bytes: is this the right file?")]
     LineTooLong { line: u64 },
+    /// A CSV record that runs over several lines past the limit: an open quote, usually.
+    #[error(
+        "the record that starts on line {line} runs over several lines past {MAX_LINE_BYTES} \
+         bytes: a quoted field there probably lacks its closing quote"
+    )]
+    RecordTooLong { line: u64 },
     #[error("reading the input failed: {0}")]
     Io(String),
     #[error("database error: {0}")]
     Db(#[from] sea_orm::DbErr),
+    /// A bug: a thread of the import died.
+    #[error("the import stopped: {0}")]
+    Internal(String),
 }
 
 impl ImportError {
@@ -86,24 +98,36 @@ impl ImportError {
             ImportError::NotTabular(_) => "not_tabular",
             ImportError::MissingExternalId => "missing_external_id",
             ImportError::LineTooLong { .. } => "line_too_long",
+            ImportError::RecordTooLong { .. } => "record_too_long",
             ImportError::Io(_) => "read_failed",
-            ImportError::Db(_) => "internal",
+            ImportError::Db(_) | ImportError::Internal(_) => "internal",
         }
     }
 
     /// Whether the input is to blame (exit code 2, HTTP 4xx).
     pub fn is_bad_input(&self) -> bool {
-        !matches!(self, ImportError::Db(_))
+        !matches!(self, ImportError::Db(_) | ImportError::Internal(_))
     }
 }
 
-/// A batch after validation, or the fatal error that ends the import.
+/// What the reader deals to a validator: a batch, the fatal error that ends the import, or
+/// the end of the file.
+enum Dealt {
+    Items(Vec<Item>),
+    Failed(ImportError),
+    End,
+}
+
+/// A batch after validation, the fatal error that ends the import, or the end of the file.
+/// The end is said, not inferred from a closed channel: a thread that dies closes its
+/// channel too, and that must not commit what came before.
 enum Msg {
     Checked {
         rows: Vec<SubjectRow>,
         rejected: Vec<Rejected>,
     },
     Failed(ImportError),
+    End,
 }
 
 /// Starts a thread of the stages that feed the writer (threads of their own, not the runtime's
@@ -117,6 +141,14 @@ fn feeder(
         .spawn(work)
         .map_err(|e| ImportError::Io(format!("cannot start a thread: {e}")))
 }
+
+/// The import's error when one of its threads died (a bug; the panic is in the log).
+fn died() -> ImportError {
+    ImportError::Internal("a reader or validator thread failed".into())
+}
+
+/// What checks a batch: `check`; tests pass one that fails on purpose.
+type Check = fn(Vec<Item>, &[String], &mut Memo) -> Msg;
 
 /// Validates a batch.
 fn check(items: Vec<Item>, categories: &[String], memo: &mut Memo) -> Msg {
@@ -146,8 +178,33 @@ pub async fn import_subjects<R: Read + Send + 'static>(
     categories: Arc<Vec<String>>,
     actor: &Actor,
     bytes_read: Arc<AtomicU64>,
-    mut on_reject: impl FnMut(&Rejected) + Send,
+    on_reject: impl FnMut(&Rejected) + Send,
 ) -> Result<ImportReport, ImportError> {
+    let input = Input {
+        reader: input,
+        format,
+        bytes_read,
+    };
+    pipeline(target, input, categories, actor, on_reject, check).await
+}
+
+/// What the reader thread reads.
+struct Input<R> {
+    reader: R,
+    format: Format,
+    bytes_read: Arc<AtomicU64>,
+}
+
+/// `import_subjects`, with the batch check given.
+async fn pipeline<R: Read + Send + 'static>(
+    target: &ImportTarget,
+    input: Input<R>,
+    categories: Arc<Vec<String>>,
+    actor: &Actor,
+    mut on_reject: impl FnMut(&Rejected) + Send,
+    check: Check,
+) -> Result<ImportReport, ImportError> {
+    let format = input.format;
     let now = audit::now();
     // Three stages overlap: a reader thread parses records a batch at a time and deals the
     // batches round-robin to validator threads (phone numbers dominate their cost); this task
@@ -158,7 +215,7 @@ pub async fn import_subjects<R: Read + Send + 'static>(
     let mut outputs = Vec::with_capacity(validators);
     let mut threads = Vec::with_capacity(validators + 1);
     for _ in 0..validators {
-        let (in_tx, in_rx) = std::sync::mpsc::sync_channel::<Result<Vec<Item>, ImportError>>(2);
+        let (in_tx, in_rx) = std::sync::mpsc::sync_channel::<Dealt>(2);
         let (out_tx, out_rx) = tokio::sync::mpsc::channel::<Msg>(2);
         inputs.push(in_tx);
         outputs.push(out_rx);
@@ -167,8 +224,9 @@ pub async fn import_subjects<R: Read + Send + 'static>(
             let mut memo = Memo::default();
             for batch in in_rx {
                 let msg = match batch {
-                    Ok(items) => check(items, &categories, &mut memo),
-                    Err(e) => Msg::Failed(e),
+                    Dealt::Items(items) => check(items, &categories, &mut memo),
+                    Dealt::Failed(e) => Msg::Failed(e),
+                    Dealt::End => Msg::End,
                 };
                 if out_tx.blocking_send(msg).is_err() {
                     return;
@@ -184,34 +242,43 @@ pub async fn import_subjects<R: Read + Send + 'static>(
             next += 1;
             sent
         };
-        let result = read_all(input, format, bytes_read, |item| {
+        let result = read_all(input.reader, format, input.bytes_read, |item| {
             pending.push(item);
             pending.len() < BATCH
-                || deal(Ok(std::mem::replace(
+                || deal(Dealt::Items(std::mem::replace(
                     &mut pending,
                     Vec::with_capacity(BATCH),
                 )))
         });
-        deal(result.map(|()| pending));
+        match result {
+            Ok(()) => {
+                let _ = deal(Dealt::Items(pending)) && deal(Dealt::End);
+            }
+            Err(e) => {
+                deal(Dealt::Failed(e));
+            }
+        }
     })?);
 
     let mut report = ImportReport::default();
+    let mut reported_bytes = 0;
     let mut writer = Writer::start(target, now).await?;
     let outcome: Result<(), ImportError> = async {
         for k in 0.. {
-            // The first validator with nothing more to give marks the end of the file.
             let n = outputs.len();
             let Some(msg) = outputs[k % n].recv().await else {
-                return Ok(());
+                return Err(died());
             };
             let (rows, rejected) = match msg {
                 Msg::Checked { rows, rejected } => (rows, rejected),
                 Msg::Failed(e) => return Err(e),
+                Msg::End => return Ok(()),
             };
             for r in rejected {
                 on_reject(&r);
                 report.rejected_count += 1;
-                if report.rejected.len() < MAX_REPORTED {
+                reported_bytes += r.reason.len();
+                if report.rejected.len() < MAX_REPORTED && reported_bytes <= MAX_REPORTED_BYTES {
                     report.rejected.push(r);
                 } else {
                     report.rejected_truncated = true;
@@ -228,12 +295,12 @@ pub async fn import_subjects<R: Read + Send + 'static>(
     }
     .await;
     drop(outputs);
-    let _ = tokio::task::spawn_blocking(move || {
-        for t in threads {
-            let _ = t.join();
-        }
-    })
-    .await;
+    let joined = tokio::task::spawn_blocking(move || threads.into_iter().all(|t| t.join().is_ok()));
+    let outcome = match (outcome, joined.await) {
+        (Ok(()), Ok(true)) => Ok(()),
+        (Ok(()), _) => Err(died()),
+        (Err(e), _) => Err(e),
+    };
     match outcome {
         Ok(()) => {
             let mut details = serde_json::Map::new();
@@ -248,6 +315,9 @@ pub async fn import_subjects<R: Read + Send + 'static>(
         }
     }
 }
+
+#[cfg(test)]
+mod tests;
 
 /// Where an import goes.
 pub enum ImportTarget {
@@ -326,9 +396,9 @@ impl Writer {
                 let actor = actor.clone();
                 let _ = work.send(Work::Finish { actor, details }).await;
                 drop(work);
-                let counts = thread
-                    .await
-                    .map_err(|e| ImportError::Io(format!("the database writer stopped: {e}")))??;
+                let counts = thread.await.map_err(|e| {
+                    ImportError::Internal(format!("the database writer failed: {e}"))
+                })??;
                 report.imported = counts.imported;
                 report.updated = counts.updated;
                 Ok(())

@@ -1,10 +1,14 @@
-//! Reading CSV and JSONL into raw records, on a blocking thread, with a cap on line length.
+//! Reading CSV and JSONL into raw records, on a blocking thread, with a cap on the size of a
+//! record (CSV, where a quoted field may span lines) or of a line (JSONL).
 use super::import::{Format, ImportError, MAX_LINE_BYTES};
-use super::validate::{RawRecord, KNOWN};
+use super::validate::{shown, RawRecord, KNOWN};
+use records::{Records, TooLong};
 use serde_json::{Map, Value};
 use std::io::{BufRead, BufReader, Read};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
+
+mod records;
 
 /// What the reader hands on: a record, a line that could not even be read as a record, or a
 /// fatal error (after which nothing more comes).
@@ -13,43 +17,60 @@ pub enum Item {
     Unreadable { line: u64, reason: String },
 }
 
-/// Counts bytes (for progress) and refuses a physical line longer than the limit.
+/// Counts bytes (for progress) and, for JSONL, refuses a physical line longer than the limit.
+/// (CSV records are measured above it, by `Records`, which knows about quotes.)
 pub struct Guard<R> {
     inner: R,
+    lines: bool,
     line_len: usize,
     line: u64,
     pub read: Arc<AtomicU64>,
 }
 
 impl<R: Read> Guard<R> {
+    /// A guard that refuses over-long lines.
     pub fn new(inner: R, read: Arc<AtomicU64>) -> Self {
         Guard {
             inner,
+            lines: true,
             line_len: 0,
             line: 1,
             read,
         }
     }
-}
 
-pub const TOO_LONG: &str = "tocsin:line-too-long";
+    /// A guard that only counts.
+    fn counting(inner: R, read: Arc<AtomicU64>) -> Self {
+        Guard {
+            lines: false,
+            ..Guard::new(inner, read)
+        }
+    }
+}
 
 impl<R: Read> Read for Guard<R> {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
         let n = self.inner.read(buf)?;
-        let too_long = |line| Err(std::io::Error::other(format!("{TOO_LONG}:{line}")));
-        let mut rest = &buf[..n];
-        while let Some(i) = memchr::memchr(b'\n', rest) {
-            if self.line_len + i > MAX_LINE_BYTES {
+        if self.lines {
+            let too_long = |line| {
+                Err(std::io::Error::other(TooLong {
+                    line,
+                    spans_lines: false,
+                }))
+            };
+            let mut rest = &buf[..n];
+            while let Some(i) = memchr::memchr(b'\n', rest) {
+                if self.line_len + i > MAX_LINE_BYTES {
+                    return too_long(self.line);
+                }
+                self.line += 1;
+                self.line_len = 0;
+                rest = &rest[i + 1..];
+            }
+            self.line_len += rest.len();
+            if self.line_len > MAX_LINE_BYTES {
                 return too_long(self.line);
             }
-            self.line += 1;
-            self.line_len = 0;
-            rest = &rest[i + 1..];
-        }
-        self.line_len += rest.len();
-        if self.line_len > MAX_LINE_BYTES {
-            return too_long(self.line);
         }
         self.read.fetch_add(n as u64, Ordering::Relaxed);
         Ok(n)
@@ -57,12 +78,16 @@ impl<R: Read> Read for Guard<R> {
 }
 
 fn io_error(e: std::io::Error) -> ImportError {
-    let msg = e.to_string();
-    match msg.strip_prefix(TOO_LONG).and_then(|r| r.strip_prefix(':')) {
-        Some(line) => ImportError::LineTooLong {
-            line: line.parse().unwrap_or(0),
-        },
-        None => ImportError::Io(msg),
+    match e
+        .get_ref()
+        .and_then(|inner| inner.downcast_ref::<TooLong>())
+    {
+        Some(TooLong {
+            line,
+            spans_lines: false,
+        }) => ImportError::LineTooLong { line: *line },
+        Some(TooLong { line, .. }) => ImportError::RecordTooLong { line: *line },
+        None => ImportError::Io(e.to_string()),
     }
 }
 
@@ -92,7 +117,11 @@ pub fn read_all<R: Read>(
     read: Arc<AtomicU64>,
     mut emit: impl FnMut(Item) -> bool,
 ) -> Result<(), ImportError> {
-    let mut reader = BufReader::with_capacity(256 * 1024, Guard::new(input, read));
+    let guard = match format {
+        Format::Csv => Guard::counting(input, read),
+        Format::Jsonl => Guard::new(input, read),
+    };
+    let mut reader = BufReader::with_capacity(256 * 1024, guard);
     let head = reader.fill_buf().map_err(io_error)?;
     let head = &head[..head.len().min(8192)];
     sniff(head, format)?;
@@ -108,8 +137,10 @@ fn read_csv<R: Read>(input: R, mut emit: impl FnMut(Item) -> bool) -> Result<(),
     let mut csv = csv::ReaderBuilder::new()
         .flexible(true)
         .has_headers(true)
-        .from_reader(input);
+        .buffer_capacity(64 * 1024)
+        .from_reader(Records::new(input));
     let header = csv.byte_headers().map_err(csv_fatal)?.clone();
+    csv.get_mut().next_start();
     if header.is_empty() || header.iter().all(|h| h.is_empty()) {
         return Err(ImportError::NotTabular(
             "the file is empty: it has no header row".into(),
@@ -133,7 +164,8 @@ fn read_csv<R: Read>(input: R, mut emit: impl FnMut(Item) -> bool) -> Result<(),
         };
         if columns.iter().any(|c| c.name() == col.name()) {
             return Err(ImportError::NotTabular(format!(
-                "column '{name}' appears twice in the header"
+                "column '{}' appears twice in the header",
+                shown(name)
             )));
         }
         columns.push(col);
@@ -169,7 +201,7 @@ fn read_csv<R: Read>(input: R, mut emit: impl FnMut(Item) -> bool) -> Result<(),
                     return Err(io_error(io));
                 }
                 kind => {
-                    let line = e.position().map(|p| p.line()).unwrap_or(0);
+                    let line = csv.get_mut().next_start();
                     let reason = match kind {
                         csv::ErrorKind::Utf8 { .. } => "is not valid UTF-8 text".to_string(),
                         _ => format!("not valid CSV: {e}"),
@@ -181,7 +213,8 @@ fn read_csv<R: Read>(input: R, mut emit: impl FnMut(Item) -> bool) -> Result<(),
                 }
             },
         }
-        let line = rec.position().map(|p| p.line()).unwrap_or(0);
+        // The parser's own positions are one short after a CRLF or a blank line.
+        let line = csv.get_mut().next_start();
         if rec.len() == 1 && rec.get(0).is_some_and(|f| f.is_empty()) {
             continue; // blank line
         }
@@ -384,6 +417,31 @@ mod tests {
         assert_eq!(seen[999], "1001: record");
         assert_eq!(seen[1000], "1002: is not valid UTF-8 text");
         assert_eq!(seen[1001], "1003: record");
+    }
+
+    /// A quoted field left open runs on over short lines: the record, not the line, is what
+    /// the limit counts, and the error names the line where it starts.
+    #[test]
+    fn a_quoted_field_spanning_short_lines_past_the_limit_is_fatal() {
+        let mut input = b"external_id,name\na,Ann\nb,\"Bob\n".to_vec();
+        for _ in 0..(MAX_LINE_BYTES / 3 + 10) {
+            input.extend_from_slice(b"xy\n");
+        }
+        input.extend_from_slice(b"\"\nc,Cy\n");
+        let mut records = 0;
+        let e = read_all(&input[..], Format::Csv, Arc::new(AtomicU64::new(0)), |_| {
+            records += 1;
+            true
+        })
+        .unwrap_err();
+        assert!(
+            matches!(e.code(), "line_too_long" | "record_too_long"),
+            "{e}"
+        );
+        let message = e.to_string();
+        assert!(message.contains("line 3"), "{message}");
+        assert!(message.contains("quote"), "{message}");
+        assert!(records <= 1, "nothing after the record is read");
     }
 
     #[test]

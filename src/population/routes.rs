@@ -9,11 +9,12 @@ use axum::http::{header, HeaderMap};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use entity::{subject, subject_device};
-use futures::TryStreamExt;
+use futures::StreamExt;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use serde_json::{json, Value};
 use std::sync::atomic::AtomicU64;
 use std::sync::Arc;
+use tokio::io::{AsyncSeekExt, AsyncWriteExt};
 
 /// `POST /api/v1/incidents/{id}/population`.
 pub fn incident_routes() -> Router<AppState> {
@@ -70,11 +71,10 @@ async fn import(
                 .into(),
         )),
     };
-    let stream = body.into_data_stream().map_err(std::io::Error::other);
-    let reader = tokio_util::io::SyncIoBridge::new(tokio_util::io::StreamReader::new(stream));
+    let upload = spool(&headers, body, state.settings.import_max_bytes).await?;
     let report = import_subjects(
         &ImportTarget::Database(state.db.clone()),
-        reader,
+        upload,
         format,
         Arc::new(state.playbooks.own_categories()),
         &actor,
@@ -84,6 +84,7 @@ async fn import(
     .await
     .map_err(|e| match e {
         ImportError::Db(db) => AppError::from(db),
+        e @ ImportError::Internal(_) => AppError::Internal(e.into()),
         e => AppError::bad_request(e.code(), e.to_string()),
     })?;
     state
@@ -91,6 +92,51 @@ async fn import(
         .subjects_imported
         .inc_by(report.imported + report.updated);
     Ok(Json(report))
+}
+
+/// Keeps the upload in an unnamed temporary file (in the OS temp dir: `TMPDIR`) until it is
+/// complete, so that the import's transaction, which holds SQLite's write lock, does not wait
+/// on a slow client. Refuses it once it passes `max` bytes, before reading a body whose
+/// announced length already does.
+async fn spool(headers: &HeaderMap, body: Body, max: u64) -> AppResult<std::fs::File> {
+    let too_large = || {
+        AppError::TooLarge(format!(
+            "the upload is larger than the import limit of {max} bytes \
+             (TOCSIN_IMPORT_MAX_BYTES); nothing was imported: split the file or raise the limit"
+        ))
+    };
+    let announced = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if announced.is_some_and(|n| n > max) {
+        return Err(too_large());
+    }
+    let disk = |e: std::io::Error| {
+        AppError::Internal(anyhow::Error::new(e).context("keeping the upload in a temporary file"))
+    };
+    let file = tokio::task::spawn_blocking(tempfile::tempfile)
+        .await
+        .map_err(|e| AppError::Internal(e.into()))?
+        .map_err(disk)?;
+    // Uploads arrive in chunks of a few KiB: written a quarter MiB at a time.
+    let mut file = tokio::io::BufWriter::with_capacity(256 * 1024, tokio::fs::File::from_std(file));
+    let mut stream = body.into_data_stream();
+    let mut size = 0u64;
+    while let Some(chunk) = stream.next().await {
+        let chunk = chunk.map_err(|e| {
+            AppError::bad_request("read_failed", format!("the upload broke off: {e}"))
+        })?;
+        size += chunk.len() as u64;
+        if size > max {
+            return Err(too_large());
+        }
+        file.write_all(&chunk).await.map_err(disk)?;
+    }
+    file.flush().await.map_err(disk)?;
+    let mut file = file.into_inner();
+    file.rewind().await.map_err(disk)?;
+    Ok(file.into_std().await)
 }
 
 async fn show(

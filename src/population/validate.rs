@@ -159,6 +159,52 @@ impl std::fmt::Debug for SubjectRow {
     }
 }
 
+/// Data categories one row may name (a longer list is more likely a mistake than a subject).
+pub const MAX_CATEGORIES: usize = 64;
+/// The most characters of a value a message echoes.
+const ECHO_CHARS: usize = 32;
+/// Unknown data categories named in one reason; the rest are counted.
+const NAMED_UNKNOWN: usize = 3;
+
+/// `text` fit to be echoed in a message: at most 32 characters, control characters (which
+/// could forge a line of output) replaced.
+pub fn shown(text: &str) -> String {
+    let mut out: String = text
+        .chars()
+        .take(ECHO_CHARS)
+        .map(|c| if c.is_control() { '?' } else { c })
+        .collect();
+    if text.chars().nth(ECHO_CHARS).is_some() {
+        out.push('…');
+    }
+    out
+}
+
+/// Whether a refused value looks like a code (a country, a locale, a category): ASCII
+/// letters, digits, `-` and `_`, with a letter. Names, e-mail addresses, phone numbers and
+/// dates do not.
+fn looks_like_code(value: &str) -> bool {
+    value
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        && value.bytes().any(|b| b.is_ascii_alphabetic())
+}
+
+/// A domain error's message, fit for a rejection reason: the messages that quote the value
+/// they refuse (`'X' is not …`, for codes) keep it only when it looks like a code, clipped;
+/// anything else (an e-mail address or a name in the wrong column) is not echoed.
+fn reason(e: Invalid) -> String {
+    let message = e.0;
+    let quoted = message
+        .strip_prefix('\'')
+        .and_then(|rest| rest.rfind("' ").map(|end| (&rest[..end], &rest[end + 1..])));
+    match quoted {
+        Some((value, tail)) if looks_like_code(value) => format!("'{}'{tail}", shown(value)),
+        Some((_, tail)) => format!("the value{tail}"),
+        None => message,
+    }
+}
+
 /// Answers for the fields that take few distinct values in a file (locales, category lists),
 /// kept by one validator for one import.
 #[derive(Default)]
@@ -198,6 +244,14 @@ impl Memo {
 }
 
 fn categories_json<S: AsRef<str>>(list: &[S], allowed: &[String]) -> (String, Vec<Invalid>) {
+    let named = list
+        .iter()
+        .filter(|s| !s.as_ref().trim().is_empty())
+        .count();
+    if named > MAX_CATEGORIES {
+        let e = format!("lists {named} categories; at most {MAX_CATEGORIES} are allowed");
+        return ("[]".into(), vec![Invalid(e)]);
+    }
     let mut cats: Vec<String> = Vec::new();
     let mut errors = Vec::new();
     for c in list
@@ -223,7 +277,7 @@ pub fn validate(
     let mut text = String::with_capacity(160);
     let mut spans: [Option<(u32, u32)>; 9] = [None; 9];
     let mut present = 0u16;
-    let mut err = |field: &str, e: Invalid| errors.push(format!("{field}: {e}"));
+    let mut err = |field: &str, e: Invalid| errors.push(format!("{field}: {}", reason(e)));
 
     let external_id = match raw.get("external_id").flatten() {
         None => {
@@ -310,9 +364,16 @@ pub fn validate(
         (None, Some(v)) => Some(memo.category_list(v.unwrap_or(""), categories)),
         (None, None) => None,
     };
-    if let Some((json, errors)) = list {
-        for e in errors {
+    if let Some((json, unknown)) = list {
+        let more = unknown.len().saturating_sub(NAMED_UNKNOWN);
+        for e in unknown.into_iter().take(NAMED_UNKNOWN) {
             err("data_categories", e);
+        }
+        if more > 0 {
+            err(
+                "data_categories",
+                Invalid(format!("{more} more are not known data categories")),
+            );
         }
         set(Col::DataCategories, Some(&json));
     }
@@ -429,6 +490,96 @@ mod tests {
         assert!(validate(raw(&[("name", "x")]), &[], &mut Memo::default())
             .unwrap_err()
             .contains("external_id: is missing"));
+    }
+
+    /// Every field is given a value that is personal data and wrong for it: the reasons name
+    /// the fields and echo none of the values.
+    #[test]
+    fn no_reason_echoes_a_value_that_is_not_a_code() {
+        let personal = "Ann Lee <ann.lee@example.com> +1 415 555 2671 1980-02-29";
+        let fields = [
+            "name",
+            "email",
+            "phone",
+            "locale",
+            "country",
+            "region",
+            "birth_date",
+            "push_platform",
+            "push_token",
+            "data_categories",
+        ];
+        for field in fields {
+            let mut r = raw(&[("external_id", "x")]);
+            let value = format!("{personal}\u{7}{}", "x".repeat(300));
+            r.push(field, Some(&value));
+            match field {
+                "push_platform" => r.push("push_token", Some("t")),
+                "push_token" => r.push("push_platform", Some("fcm")),
+                _ => {}
+            }
+            let e = validate(r, &[], &mut Memo::default()).unwrap_err();
+            assert!(e.starts_with(&format!("{field}:")), "{e}");
+            for part in personal.split(' ') {
+                assert!(!e.contains(part.trim_matches(['<', '>'])), "{field}: {e}");
+            }
+        }
+        let list = vec!["ann.lee@example.com".to_string(); 3];
+        let mut r = raw(&[("external_id", "x")]);
+        r.category_list = Some(list);
+        let e = validate(r, &[], &mut Memo::default()).unwrap_err();
+        assert!(!e.contains("ann.lee"), "{e}");
+    }
+
+    /// Codes are echoed, clipped; unknown categories are named up to three, then counted.
+    #[test]
+    fn codes_are_echoed_clipped() {
+        let long = format!("A{}", "b".repeat(100));
+        let e = validate(
+            raw(&[("external_id", "x"), ("country", &long)]),
+            &[],
+            &mut Memo::default(),
+        )
+        .unwrap_err();
+        assert_eq!(
+            e,
+            format!(
+                "country: '{}…' is not an ISO 3166-1 alpha-2 country code",
+                &long[..32]
+            )
+        );
+        let e = validate(
+            raw(&[("external_id", "x"), ("data_categories", "c1;c2;c3;c4;c5")]),
+            &[],
+            &mut Memo::default(),
+        )
+        .unwrap_err();
+        assert!(e.contains("'c3'") && !e.contains("'c4'"), "{e}");
+        assert!(
+            e.ends_with("data_categories: 2 more are not known data categories"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn more_than_64_data_categories_are_refused() {
+        let list = |n: usize| vec!["email_address"; n].join(";");
+        let ok = validate(
+            raw(&[("external_id", "x"), ("data_categories", &list(64))]),
+            &[],
+            &mut Memo::default(),
+        );
+        assert!(ok.is_ok());
+        let e = validate(
+            raw(&[("external_id", "x"), ("data_categories", &list(65))]),
+            &[],
+            &mut Memo::default(),
+        )
+        .unwrap_err();
+        assert_eq!(
+            e,
+            "data_categories: lists 65 categories; at most 64 are allowed"
+        );
     }
 
     #[test]

@@ -381,3 +381,104 @@ pub fn tocsin(db: &TestDb) -> std::process::Command {
         .current_dir(db.dir.path());
     cmd
 }
+
+/// An HTTP upload written by hand, so that a test decides when each part of the body goes
+/// out. It asks `Expect: 100-continue`: the server answers `100 Continue` when it starts
+/// reading the body, or refuses at once.
+pub struct Upload {
+    socket: tokio::net::TcpStream,
+    chunks: bool,
+}
+
+impl Upload {
+    /// Sends the headers (a Content-Length of `length`, else chunked); waits for `100
+    /// Continue`, or returns the server's answer if it refuses at once.
+    pub async fn start(
+        app: &TestApp,
+        path: &str,
+        ctype: &str,
+        length: Option<usize>,
+    ) -> Result<Upload, (u16, Value)> {
+        use tokio::io::AsyncWriteExt;
+        let mut socket = tokio::net::TcpStream::connect(app.addr).await.unwrap();
+        let framing = match length {
+            Some(n) => format!("Content-Length: {n}"),
+            None => "Transfer-Encoding: chunked".to_string(),
+        };
+        let head = format!(
+            "POST {path} HTTP/1.1\r\nHost: {}\r\nAuthorization: Bearer {}\r\n\
+             Content-Type: {ctype}\r\n{framing}\r\nExpect: 100-continue\r\nConnection: close\r\n\r\n",
+            app.addr, app.admin_token
+        );
+        socket.write_all(head.as_bytes()).await.unwrap();
+        let interim = read_head(&mut socket).await;
+        if interim.starts_with("HTTP/1.1 100") {
+            Ok(Upload {
+                socket,
+                chunks: false,
+            })
+        } else {
+            Err(response(&interim, &mut socket).await)
+        }
+    }
+
+    /// Sends `data` as one chunk, in one write; with `last`, the end of the body with it.
+    /// (A chunk's closing CRLF goes out with the next, so that what the server has read when
+    /// it answers is everything sent: no reset loses the answer.)
+    pub async fn chunk(&mut self, data: &[u8], last: bool) {
+        use tokio::io::AsyncWriteExt;
+        let mut out = if self.chunks {
+            b"\r\n".to_vec()
+        } else {
+            Vec::new()
+        };
+        self.chunks = true;
+        out.extend_from_slice(format!("{:x}\r\n", data.len()).as_bytes());
+        out.extend_from_slice(data);
+        if last {
+            out.extend_from_slice(b"\r\n0\r\n\r\n");
+        }
+        self.socket.write_all(&out).await.unwrap();
+    }
+
+    /// Sends a body of the announced length, whole.
+    pub async fn body(&mut self, data: &[u8]) {
+        use tokio::io::AsyncWriteExt;
+        self.socket.write_all(data).await.unwrap();
+    }
+
+    /// The server's answer.
+    pub async fn answer(mut self) -> (u16, Value) {
+        let head = read_head(&mut self.socket).await;
+        response(&head, &mut self.socket).await
+    }
+}
+
+/// Reads a response head, byte by byte, up to its blank line.
+async fn read_head(s: &mut tokio::net::TcpStream) -> String {
+    use tokio::io::AsyncReadExt;
+    let mut head = Vec::new();
+    while !head.ends_with(b"\r\n\r\n") {
+        let mut b = [0u8; 1];
+        if s.read(&mut b).await.unwrap() == 0 {
+            break;
+        }
+        head.push(b[0]);
+    }
+    String::from_utf8_lossy(&head).into_owned()
+}
+
+/// The status of `head` and the JSON body after it (read to the end: `Connection: close`).
+async fn response(head: &str, s: &mut tokio::net::TcpStream) -> (u16, Value) {
+    use tokio::io::AsyncReadExt;
+    let status = head
+        .split(' ')
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(0);
+    let mut body = Vec::new();
+    let _ = s.read_to_end(&mut body).await;
+    let body = serde_json::from_slice(&body)
+        .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&body).into_owned()));
+    (status, body)
+}

@@ -1,4 +1,4 @@
-use crate::helpers::TestApp;
+use crate::helpers::{TestApp, Upload};
 use serde_json::json;
 
 const CSV: &str = "\
@@ -369,6 +369,232 @@ async fn a_large_import_streams_in_batches(app: TestApp) {
     assert_eq!(app.count("subjects").await, 5_500);
 }
 
+/// An unterminated quote makes the rest of the file one quoted field: it is refused at the
+/// 64 KiB mark, naming the line the record starts on, and nothing is imported.
+async fn an_unterminated_quote_is_refused_at_the_record_limit(app: TestApp) {
+    let mut csv = String::from("external_id,name\ng1,Ann\ng2,Bob\ng3,\"Cy\n");
+    for _ in 0..100_000 {
+        csv.push_str("ab\n");
+    }
+    let (status, r) = app
+        .post_body("/api/v1/subjects/import", &app.admin_token, "text/csv", csv)
+        .await;
+    assert_eq!(status, 400, "{r}");
+    let code = r["error"]["code"].as_str().unwrap_or_default();
+    assert!(matches!(code, "line_too_long" | "record_too_long"), "{r}");
+    let message = r["error"]["message"].as_str().unwrap_or_default();
+    assert!(message.contains("line 4"), "{message}");
+    assert!(message.contains("quote"), "{message}");
+    assert_eq!(app.count("subjects").await, 0);
+}
+
+/// Editors number CRLF lines, lines inside quoted fields and blank lines; so do rejections.
+async fn rejected_lines_are_numbered_as_an_editor_numbers_them(app: TestApp) {
+    let cases = [
+        // CRLF (spreadsheets, Python's csv): the bad row is on line 3.
+        (
+            "external_id,email\r\na,a@example.com\r\nb,bad\r\nc,c@example.com\r\n",
+            3,
+        ),
+        // A quoted field with a CRLF line break on lines 2–3: the bad row is on line 4.
+        (
+            "external_id,note,email\r\nd,\"two\r\nlines\",d@example.com\r\ne,one,bad\r\n",
+            4,
+        ),
+        // A blank line before the bad row (LF): line 4.
+        ("external_id,email\nf,f@example.com\n\ng,bad\n", 4),
+        // Old Mac line ends (CR alone): line 3.
+        ("external_id,email\rh,h@example.com\ri,bad\r", 3),
+    ];
+    for (csv, line) in cases {
+        let (status, r) = app
+            .post_body("/api/v1/subjects/import", &app.admin_token, "text/csv", csv)
+            .await;
+        assert_eq!(status, 200, "{r}");
+        assert_eq!(r["rejected"][0]["line"], line, "{csv:?}: {r}");
+        assert_eq!(r["rejected_count"], 1, "{csv:?}: {r}");
+    }
+}
+
+/// Values are never echoed when they could be personal data; codes are, clipped.
+async fn rejection_reasons_clip_codes_and_never_echo_personal_data(app: TestApp) {
+    let long_code = "Q".repeat(60_000);
+    let csv = format!(
+        "external_id,name,email,phone,country,locale,birth_date,push_platform,push_token,data_categories\n\
+         a,Ann,ann.lee@example.com,+1 415 555 2671,ann.lee@example.com,Ann Lee,1980-02-29,ann.lee@example.com,t,ann.lee@example.com\n\
+         b,Bob,,,{long_code},,,,,\n"
+    );
+    let (status, r) = app
+        .post_body("/api/v1/subjects/import", &app.admin_token, "text/csv", csv)
+        .await;
+    assert_eq!(status, 200, "{r}");
+    let reasons: Vec<&str> = r["rejected"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x["reason"].as_str().unwrap())
+        .collect();
+    assert_eq!(reasons.len(), 2, "{r}");
+    for field in ["country:", "locale:", "push_platform:", "data_categories:"] {
+        assert!(reasons[0].contains(field), "{field} {}", reasons[0]);
+    }
+    assert!(!reasons[0].contains("ann.lee"), "{}", reasons[0]);
+    assert!(!reasons[0].contains("Ann Lee"), "{}", reasons[0]);
+    assert!(reasons[1].contains("country: 'QQQQ"), "{}", reasons[1]);
+    assert!(
+        reasons[1].len() < 200,
+        "clipped: {} bytes",
+        reasons[1].len()
+    );
+}
+
+/// A row naming more data categories than the cap is rejected, naming the field.
+async fn a_row_with_too_many_data_categories_is_rejected(app: TestApp) {
+    let many = vec!["email_address"; 65].join(";");
+    let enough = vec!["email_address"; 64].join(";");
+    let csv = format!("external_id,data_categories\nm1,{many}\nm2,{enough}\n");
+    let (status, r) = app
+        .post_body("/api/v1/subjects/import", &app.admin_token, "text/csv", csv)
+        .await;
+    assert_eq!(status, 200, "{r}");
+    assert_eq!(r["imported"], 1, "{r}");
+    assert_eq!(r["rejected"][0]["line"], 2, "{r}");
+    let reason = r["rejected"][0]["reason"].as_str().unwrap();
+    assert!(reason.starts_with("data_categories:"), "{reason}");
+    assert!(reason.contains("64"), "{reason}");
+    let jsonl = format!(
+        "{{\"external_id\":\"m3\",\"data_categories\":{}}}\n",
+        serde_json::to_string(&vec!["email_address"; 65]).unwrap()
+    );
+    let (_, r) = app
+        .post_body(
+            "/api/v1/subjects/import",
+            &app.admin_token,
+            "application/x-ndjson",
+            jsonl,
+        )
+        .await;
+    assert_eq!(r["rejected_count"], 1, "{r}");
+}
+
+/// The report keeps at most 1 MiB of rejections; the count goes on.
+async fn the_report_keeps_a_bounded_amount_of_rejections(app: TestApp) {
+    let mut csv = String::from(
+        "external_id,email,phone,birth_date,locale,push_platform,push_token,data_categories\n",
+    );
+    let rows = 3_000;
+    for i in 0..rows {
+        csv.push_str(&format!(
+            "r{i},nope,555,someday,xx-yyyyyyyyy-zzzzzzzzz,pager,t,unknown_category_one;unknown_category_two;unknown_category_three\n"
+        ));
+    }
+    let (status, r) = app
+        .post_body("/api/v1/subjects/import", &app.admin_token, "text/csv", csv)
+        .await;
+    assert_eq!(status, 200);
+    assert_eq!(r["rejected_count"], rows, "every rejection is counted");
+    assert_eq!(r["rejected_truncated"], true);
+    let kept = r["rejected"].as_array().unwrap();
+    let bytes: usize = kept
+        .iter()
+        .map(|x| x["reason"].as_str().unwrap().len())
+        .sum();
+    assert!(bytes <= 1024 * 1024, "{bytes} bytes of reasons kept");
+    assert!(kept.len() < rows, "{} kept", kept.len());
+    assert!(
+        bytes > 1000 * 1024,
+        "the report is filled up to its cap: {bytes}"
+    );
+}
+
+const IMPORT: &str = "/api/v1/subjects/import";
+
+/// Rows `from..to` of a CSV body.
+fn rows(from: usize, to: usize) -> String {
+    (from..to)
+        .map(|i| format!("up{i},up{i}@example.com\n"))
+        .collect()
+}
+
+/// While an upload is still coming in, other writes go ahead: the upload is kept aside until
+/// it is complete, and only then written to the database.
+async fn a_slow_upload_does_not_hold_up_other_writes(app: TestApp) {
+    let mut upload = Upload::start(&app, IMPORT, "text/csv", None)
+        .await
+        .expect("100 Continue");
+    let head = format!("external_id,email\n{}", rows(0, 300));
+    upload.chunk(head.as_bytes(), false).await;
+    let (status, r) = app
+        .post_body(
+            "/api/v1/subjects/import",
+            &app.admin_token,
+            "text/csv",
+            "external_id,email\nother,other@example.com\n",
+        )
+        .await;
+    assert_eq!(status, 200, "another import, meanwhile: {r}");
+    assert_eq!(app.count("subjects").await, 1);
+    upload.chunk(rows(300, 600).as_bytes(), true).await;
+    let (status, r) = upload.answer().await;
+    assert_eq!(status, 200, "{r}");
+    assert_eq!(r["imported"], 600, "{r}");
+    assert_eq!(app.count("subjects").await, 601);
+}
+
+/// Uploads over TOCSIN_IMPORT_MAX_BYTES are refused with 413, whether their size is
+/// announced or only found while they arrive; nothing is imported.
+async fn an_upload_over_the_size_cap_is_refused(app: TestApp) {
+    let Some(app) = TestApp::spawn_with(app.backend, &[("TOCSIN_IMPORT_MAX_BYTES", "4096")]).await
+    else {
+        return;
+    };
+    let audit_before = app.count("audit_log").await;
+    let body = format!("external_id,email\n{}", rows(0, 200));
+    assert!((4096..8192).contains(&body.len()), "{}", body.len());
+
+    // Announced: refused before the body is sent.
+    let answer = match Upload::start(&app, IMPORT, "text/csv", Some(body.len())).await {
+        Err(answer) => answer,
+        Ok(mut upload) => {
+            upload.body(body.as_bytes()).await;
+            upload.answer().await
+        }
+    };
+    let (status, r) = answer;
+    assert_eq!(status, 413, "{r}");
+    assert_eq!(r["error"]["code"], "too_large", "{r}");
+    assert!(
+        r["error"]["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("TOCSIN_IMPORT_MAX_BYTES"),
+        "{r}"
+    );
+
+    // Chunked: refused when the count passes the cap.
+    let mut upload = Upload::start(&app, IMPORT, "text/csv", None)
+        .await
+        .expect("100 Continue");
+    upload.chunk(&body.as_bytes()[..3000], false).await;
+    upload.chunk(&body.as_bytes()[3000..], true).await;
+    let (status, r) = upload.answer().await;
+    assert_eq!(status, 413, "{r}");
+    assert_eq!(r["error"]["code"], "too_large", "{r}");
+
+    // Under the cap: fine.
+    let (status, r) = app
+        .post_body(
+            "/api/v1/subjects/import",
+            &app.admin_token,
+            "text/csv",
+            "external_id\nsmall\n",
+        )
+        .await;
+    assert_eq!(status, 200, "{r}");
+    assert_eq!(app.count("subjects").await, 1);
+    assert_eq!(app.count("audit_log").await, audit_before + 1);
+}
+
 crate::on_both_databases!(
     a_fatal_error_after_many_batches_rolls_every_row_back,
     a_database_failure_midway_changes_nothing,
@@ -379,4 +605,11 @@ crate::on_both_databases!(
     bad_files_are_refused_whole_and_change_nothing,
     cli_import_prints_rejections_and_counts,
     a_large_import_streams_in_batches,
+    an_unterminated_quote_is_refused_at_the_record_limit,
+    rejected_lines_are_numbered_as_an_editor_numbers_them,
+    rejection_reasons_clip_codes_and_never_echo_personal_data,
+    a_row_with_too_many_data_categories_is_rejected,
+    the_report_keeps_a_bounded_amount_of_rejections,
+    a_slow_upload_does_not_hold_up_other_writes,
+    an_upload_over_the_size_cap_is_refused,
 );
