@@ -3,6 +3,7 @@
 pub mod dispatcher;
 pub mod email;
 mod routes;
+pub mod wire;
 
 pub use dispatcher::Dispatcher;
 pub use routes::{dispatch, routes};
