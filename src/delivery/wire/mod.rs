@@ -16,6 +16,7 @@
 use std::time::{Duration, SystemTime};
 
 pub mod sms_text;
+pub mod twilio;
 
 /// What one provider response means for the delivery it answered.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -145,6 +146,27 @@ pub fn parse_retry_after(value: &str, now: SystemTime) -> Option<Duration> {
     Some(delay.min(MAX_RETRY_AFTER))
 }
 
+/// A provider-supplied code (APNs reason, FCM error code, …) made safe for a reason string:
+/// codes are short identifiers, so anything else is cut and replaced rather than echoed.
+pub(crate) fn code_text(code: &str) -> String {
+    let cleaned: String = code
+        .chars()
+        .take(48)
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '_' || c == '-' || c == '.' {
+                c
+            } else {
+                '?'
+            }
+        })
+        .collect();
+    if cleaned.is_empty() {
+        "(none)".to_owned()
+    } else {
+        cleaned
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -251,5 +273,13 @@ mod tests {
             ProviderOutcome::from_status("x", 400, None),
             ProviderOutcome::permanent("x: HTTP 400, request refused")
         );
+    }
+
+    #[test]
+    fn provider_codes_in_reasons_cannot_smuggle_text() {
+        assert_eq!(code_text("BadDeviceToken"), "BadDeviceToken");
+        assert_eq!(code_text("+1 555 0100"), "?1?555?0100");
+        assert_eq!(code_text(""), "(none)");
+        assert_eq!(code_text(&"A".repeat(100)).len(), 48);
     }
 }
