@@ -15,6 +15,7 @@
 //! may echo the number); only status codes, provider error codes and fixed wording.
 use std::time::{Duration, SystemTime};
 
+pub mod jwt;
 pub mod sms_text;
 pub mod twilio;
 
@@ -144,6 +145,24 @@ pub fn parse_retry_after(value: &str, now: SystemTime) -> Option<Duration> {
         at.duration_since(now).unwrap_or(Duration::ZERO)
     };
     Some(delay.min(MAX_RETRY_AFTER))
+}
+
+/// Base64url without padding, as JOSE and the Web Push RFCs write keys and tokens.
+pub(crate) fn b64url(bytes: &[u8]) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+}
+
+/// Base64url, with or without padding (subscriptions and key files come both ways); also
+/// accepts the standard alphabet, which some exporters write instead.
+pub(crate) fn b64url_decode(text: &str) -> Option<Vec<u8>> {
+    use base64::engine::general_purpose::{STANDARD_NO_PAD, URL_SAFE_NO_PAD};
+    use base64::Engine;
+    let trimmed = text.trim().trim_end_matches('=');
+    URL_SAFE_NO_PAD
+        .decode(trimmed)
+        .or_else(|_| STANDARD_NO_PAD.decode(trimmed))
+        .ok()
 }
 
 /// A provider-supplied code (APNs reason, FCM error code, …) made safe for a reason string:
@@ -281,5 +300,15 @@ mod tests {
         assert_eq!(code_text("+1 555 0100"), "?1?555?0100");
         assert_eq!(code_text(""), "(none)");
         assert_eq!(code_text(&"A".repeat(100)).len(), 48);
+    }
+
+    #[test]
+    fn base64url_reads_padded_unpadded_and_standard_alphabets() {
+        let bytes = [0xfb, 0xff, 0x01];
+        assert_eq!(b64url(&bytes), "-_8B");
+        assert_eq!(b64url_decode("-_8B"), Some(bytes.to_vec()));
+        assert_eq!(b64url_decode("+/8B"), Some(bytes.to_vec()));
+        assert_eq!(b64url_decode("AQ=="), Some(vec![1]));
+        assert_eq!(b64url_decode("not base64!"), None);
     }
 }
