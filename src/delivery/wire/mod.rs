@@ -15,6 +15,7 @@
 //! may echo the number); only status codes, provider error codes and fixed wording.
 use std::time::{Duration, SystemTime};
 
+pub mod apns;
 pub mod fcm;
 pub mod jwt;
 pub mod sms_text;
