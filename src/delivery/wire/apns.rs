@@ -168,26 +168,8 @@ pub fn payload(title: &str, body: &str, link: &str) -> Result<Vec<u8>, String> {
         .to_string()
         .into_bytes()
     };
-    let whole = build(body);
-    if whole.len() <= MAX_PAYLOAD {
-        return Ok(whole);
-    }
-    let cuts: Vec<usize> = body.char_indices().map(|(i, _)| i).collect();
-    let with = |k: usize| build(&format!("{}…", body[..cuts[k]].trim_end()));
-    if with(0).len() > MAX_PAYLOAD {
-        return Err("the push title and link alone exceed APNs' 4 KiB payload".into());
-    }
-    // The payload grows with the kept length: find the longest that fits.
-    let (mut lo, mut hi) = (0, cuts.len() - 1);
-    while lo < hi {
-        let mid = (lo + hi).div_ceil(2);
-        if with(mid).len() <= MAX_PAYLOAD {
-            lo = mid;
-        } else {
-            hi = mid - 1;
-        }
-    }
-    Ok(with(lo))
+    super::shorten_to_fit(body, MAX_PAYLOAD, build)
+        .ok_or_else(|| "the push title and link alone exceed APNs' 4 KiB payload".into())
 }
 
 /// Classifies an APNs answer: its status, `apns-id` header, JSON body and `Retry-After`.

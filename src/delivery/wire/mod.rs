@@ -149,6 +149,36 @@ pub fn parse_retry_after(value: &str, now: SystemTime) -> Option<Duration> {
     Some(delay.min(MAX_RETRY_AFTER))
 }
 
+/// Renders `build(body)`, shortening `body` (cut on a character, `…` appended) until the result
+/// is at most `max` bytes; `None` when even an empty body is too long. Push payloads use it so
+/// the title and link arrive whole.
+pub(crate) fn shorten_to_fit(
+    body: &str,
+    max: usize,
+    build: impl Fn(&str) -> Vec<u8>,
+) -> Option<Vec<u8>> {
+    let whole = build(body);
+    if whole.len() <= max {
+        return Some(whole);
+    }
+    let cuts: Vec<usize> = body.char_indices().map(|(i, _)| i).collect();
+    let with = |k: usize| build(&format!("{}…", body[..cuts[k]].trim_end()));
+    if with(0).len() > max {
+        return None;
+    }
+    // The size grows with the kept length: bisect for the longest that fits.
+    let (mut lo, mut hi) = (0, cuts.len() - 1);
+    while lo < hi {
+        let mid = (lo + hi).div_ceil(2);
+        if with(mid).len() <= max {
+            lo = mid;
+        } else {
+            hi = mid - 1;
+        }
+    }
+    Some(with(lo))
+}
+
 /// Base64url without padding, as JOSE and the Web Push RFCs write keys and tokens.
 pub(crate) fn b64url(bytes: &[u8]) -> String {
     use base64::Engine;
