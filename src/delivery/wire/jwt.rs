@@ -248,7 +248,6 @@ impl Es256Key {
             .to_vec()
     }
 
-    #[cfg_attr(not(test), expect(dead_code, reason = "used by webpush"))]
     pub(crate) fn secret(&self) -> &p256::SecretKey {
         &self.0
     }

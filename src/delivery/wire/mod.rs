@@ -20,6 +20,7 @@ pub mod fcm;
 pub mod jwt;
 pub mod sms_text;
 pub mod twilio;
+pub mod webpush;
 
 /// What one provider response means for the delivery it answered.
 #[derive(Debug, Clone, PartialEq, Eq)]
