@@ -163,6 +163,12 @@ fn a_long_body_is_shortened_to_fit_four_kilobytes_keeping_title_and_link() {
     assert!(err.contains("4 KiB"));
 }
 
+#[test]
+fn an_oversized_title_with_an_empty_body_is_an_error_not_a_panic() {
+    let err = payload(&"T".repeat(5000), "", "https://x.test").unwrap_err();
+    assert!(err.contains("4 KiB"));
+}
+
 fn reason(status: u16, code: &str) -> ProviderOutcome {
     let body = format!(r#"{{"reason":"{code}"}}"#);
     classify_send(status, None, body.as_bytes(), Some(Duration::from_secs(3)))

@@ -164,7 +164,8 @@ pub(crate) fn shorten_to_fit(
     }
     let cuts: Vec<usize> = body.char_indices().map(|(i, _)| i).collect();
     let with = |k: usize| build(&format!("{}…", body[..cuts[k]].trim_end()));
-    if with(0).len() > max {
+    // An empty body that is already too long cannot be shortened.
+    if cuts.is_empty() || with(0).len() > max {
         return None;
     }
     // The size grows with the kept length: bisect for the longest that fits.
