@@ -48,7 +48,8 @@ fn pem_blocks(text: &str) -> Result<Vec<Pem>, KeyError> {
             .find(&end_marker)
             .ok_or_else(|| err(format!("the key file's '{label}' block has no END line")))?;
         let body = &body_start[..body_end];
-        if body.contains("ENCRYPTED") || label.contains("ENCRYPTED") {
+        // Encrypted keys: PKCS#8 says so in the label, legacy PEM in a `Proc-Type` header.
+        if body.contains("Proc-Type:") || label.contains("ENCRYPTED") {
             return Err(err(format!(
                 "the key file's '{label}' block is encrypted: give the key without a passphrase"
             )));

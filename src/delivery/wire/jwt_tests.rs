@@ -162,6 +162,10 @@ fn key_errors_say_what_is_wrong_without_quoting_the_key() {
             "is encrypted",
         ),
         (
+            Es256Key::from_pem("-----BEGIN EC PRIVATE KEY-----\nProc-Type: 4,ENCRYPTED\nDEK-Info: AES-128-CBC,0011\n\nAAAA\n-----END EC PRIVATE KEY-----").map(|_| ()),
+            "'EC PRIVATE KEY' block is encrypted",
+        ),
+        (
             Rs256Key::from_pem(P384_PKCS8).map(|_| ()),
             "the key is an EC key on another curve than P-256, but RS256 needs an RSA key",
         ),
