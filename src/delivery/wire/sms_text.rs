@@ -405,6 +405,38 @@ mod tests {
     }
 
     #[test]
+    fn any_mix_of_characters_fits_its_budget_with_prefix_and_link_whole() {
+        // A fixed pseudo-random walk over GSM, extension, accented, CJK and emoji characters.
+        let alphabet: Vec<char> = "ab €[~ éÇ\nçï漏洩😀🔒".chars().collect();
+        let mut seed = 0x2545_f491_u64;
+        let mut next = |n: usize| {
+            seed = seed.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
+            (seed >> 33) as usize % n
+        };
+        for _ in 0..300 {
+            let len = next(400);
+            let body: String = (0..len).map(|_| alphabet[next(alphabet.len())]).collect();
+            let prefix = ["Acme: ", "Ącme: ", ""][next(3)];
+            let suffix = [" https://x.test/n/ab", " 詳細 https://x.test/n/ab"][next(2)];
+            let max = 1 + next(4);
+            let Ok(fitted) = fit(prefix, &body, suffix, max) else {
+                continue;
+            };
+            let cost = count(&fitted.text);
+            assert!(cost.segments <= max, "{:?} in {max}", fitted.text);
+            assert_eq!(
+                (cost.segments, cost.encoding),
+                (fitted.segments, fitted.encoding)
+            );
+            assert!(fitted.text.starts_with(prefix) && fitted.text.ends_with(suffix));
+            assert_eq!(
+                fitted.shortened,
+                fitted.text != format!("{prefix}{body}{suffix}")
+            );
+        }
+    }
+
+    #[test]
     fn fixed_parts_longer_than_the_budget_are_an_error_not_a_cut_link() {
         let link = format!(" https://x.test/{}", "a".repeat(200));
         assert_eq!(
