@@ -2,7 +2,7 @@
 use super::{open, out, Fail};
 use crate::audit::Actor;
 use crate::config::Settings;
-use crate::population::{import_subjects, Format, ImportError, ImportTarget};
+use crate::population::{import_subjects, Format, ImportTarget};
 use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -69,7 +69,7 @@ pub(super) async fn import_file(
             );
             Ok(())
         }
-        Err(e @ ImportError::Db(_)) => Err(Fail {
+        Err(e) if !e.is_bad_input() => Err(Fail {
             code: 1,
             message: format!("{e}; nothing was imported"),
         }),

@@ -11,6 +11,7 @@ pub mod dispatcher;
 pub mod email;
 pub mod status;
 pub mod store;
+pub mod wire;
 
 pub use api::routes;
 pub use channel::{Channels, Outcome, Outgoing, Transport};

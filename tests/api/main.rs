@@ -13,3 +13,4 @@ mod health;
 mod reports;
 mod smtp_selftest;
 mod subjects;
+mod wire;
