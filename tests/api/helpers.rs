@@ -24,14 +24,14 @@ pub enum Backend {
 pub struct TestDb {
     pub url: String,
     pg_name: Option<String>,
-    pub dir: tempfile::TempDir,
+    pub dir: std::sync::Arc<tempfile::TempDir>,
 }
 
 impl TestDb {
     /// `None` when PostgreSQL is not running here and this is not CI (then the test is skipped,
     /// loudly). Under `CI=true` a missing PostgreSQL fails the test.
     pub async fn create(backend: Backend) -> Option<TestDb> {
-        let dir = tempfile::tempdir().expect("temp dir");
+        let dir = std::sync::Arc::new(tempfile::tempdir().expect("temp dir"));
         match backend {
             Backend::Sqlite => {
                 let url = format!(
@@ -68,6 +68,17 @@ impl TestDb {
                     dir,
                 })
             }
+        }
+    }
+}
+
+impl TestDb {
+    /// The same database, for a second app: dropping it leaves the database alone.
+    pub fn shared(&self) -> TestDb {
+        TestDb {
+            url: self.url.clone(),
+            pg_name: None,
+            dir: self.dir.clone(),
         }
     }
 }
@@ -121,6 +132,24 @@ impl TestApp {
     /// Starts the app with extra `TOCSIN_*` settings.
     pub async fn spawn_with(backend: Backend, extra: &[(&str, &str)]) -> Option<TestApp> {
         let test_db = TestDb::create(backend).await?;
+        Some(TestApp::spawn_on(backend, test_db, extra).await)
+    }
+
+    /// A second app on this app's database and settings, started afresh (templates and
+    /// playbooks read again), as after a restart.
+    pub async fn restarted(&self) -> TestApp {
+        let extra: Vec<(&str, &str)> = self
+            .env
+            .iter()
+            .filter(|(k, _)| k.as_str() != "TOCSIN_PUBLIC_URL")
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        let mut other = TestApp::spawn_on(self.backend, self.test_db.shared(), &extra).await;
+        other.admin_token = self.admin_token.clone();
+        other
+    }
+
+    async fn spawn_on(backend: Backend, test_db: TestDb, extra: &[(&str, &str)]) -> TestApp {
         let root = env!("CARGO_MANIFEST_DIR");
         let mut env: HashMap<String, String> = HashMap::new();
         env.insert("TOCSIN_DATABASE_URL".into(), test_db.url.clone());
@@ -147,27 +176,33 @@ impl TestApp {
         // CLI runs of this app link to where it serves, as the server does.
         env.entry("TOCSIN_PUBLIC_URL".into())
             .or_insert_with(|| format!("http://{addr}"));
-        let admin = tocsin::auth::ensure_first_admin(&state.db, "admin@example.test")
+        // A fresh database gets its first admin; a restarted app finds it there.
+        let admin_token = match tocsin::auth::ensure_first_admin(&state.db, "admin@example.test")
             .await
             .expect("first admin")
-            .expect("fresh database has no accounts");
-        let token = tocsin::auth::create_token(&state.db, &admin.account, "tests", &Actor::System)
-            .await
-            .expect("admin token");
+        {
+            Some(admin) => {
+                tocsin::auth::create_token(&state.db, &admin.account, "tests", &Actor::System)
+                    .await
+                    .expect("admin token")
+                    .secret
+            }
+            None => String::new(),
+        };
         let shutdown = CancellationToken::new();
         let server = tokio::spawn(application.run_until(shutdown.clone()));
-        Some(TestApp {
+        TestApp {
             backend,
             addr,
             client: reqwest::Client::new(),
             db: state.db.clone(),
             state,
-            admin_token: token.secret,
+            admin_token,
             env,
             shutdown,
             server: Some(server),
             test_db,
-        })
+        }
     }
 
     pub fn url(&self, path: &str) -> String {

@@ -10,6 +10,8 @@ mod cli;
 mod demo;
 mod flow;
 mod health;
+mod integrity;
+mod races;
 mod reports;
 mod smtp_selftest;
 mod subjects;
