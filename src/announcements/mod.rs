@@ -3,11 +3,11 @@
 //! An announcement is rendered once, when published, from the incident's approved notice
 //! content, and stored; the public pages serve the stored text, so edits to the incident reach
 //! the public only when someone publishes again after a second person approved them.
+mod api;
 mod feeds;
-mod routes;
 pub mod slug;
 
-pub use routes::{api_routes, public_routes};
+pub use api::{api_routes, public_routes};
 
 use crate::audit::Actor;
 use crate::error::{AppError, AppResult};

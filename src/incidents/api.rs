@@ -94,17 +94,17 @@ async fn timeline(
 ) -> AppResult<Json<Value>> {
     auth.require(Action::IncidentsRead)?;
     store::find(&state.db, id).await?;
-    let events: Vec<Value> = store::timeline(&state.db, id)
+    let events = store::timeline(&state.db, id)
         .await?
         .into_iter()
         .map(|e| {
-            json!({
-                "at": e.at,
-                "actor": e.actor,
-                "kind": e.kind,
-                "details": serde_json::from_str::<Value>(&e.details).unwrap_or(Value::Null),
-            })
+            let details =
+                serde_json::from_str::<Value>(&e.details).map_err(|_| crate::domain::Corrupt {
+                    what: "timeline event's details",
+                    value: e.details.chars().take(32).collect(),
+                })?;
+            Ok(json!({ "at": e.at, "actor": e.actor, "kind": e.kind, "details": details }))
         })
-        .collect();
+        .collect::<Result<Vec<Value>, crate::domain::Corrupt>>()?;
     Ok(Json(json!({ "events": events })))
 }

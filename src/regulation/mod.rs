@@ -6,9 +6,9 @@
 //! cannot fill; `report` renders it in the requested format and records the exact bytes'
 //! SHA-256. A new regime is a module with its report type plus a `Regime` variant; a new format
 //! is a branch of `Report::render` plus an entry in `Format::AVAILABLE`.
+mod api;
 pub mod gdpr;
 pub mod report;
-mod routes;
 
+pub use api::routes;
 pub use report::{generate, Format, Generated, Regime, Report, ReportError};
-pub use routes::routes;

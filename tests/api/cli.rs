@@ -366,3 +366,82 @@ async fn cli_import_alone_applies_whole_or_nothing() {
         );
     }
 }
+
+/// From a directory with no templates or playbooks, `serve` runs on the ones built into the
+/// binary; `--addr` wins over `TOCSIN_ADDR`, and links follow the address actually served.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn serve_runs_from_any_directory_and_links_to_where_it_listens() {
+    let Some(db) = TestDb::create(Backend::Sqlite).await else {
+        return;
+    };
+    let empty = tempfile::tempdir().unwrap();
+    let mut child = tocsin(&db)
+        .env_remove("TOCSIN_PLAYBOOKS_DIR")
+        .env_remove("TOCSIN_TEMPLATES_DIR")
+        .env("TOCSIN_ADDR", "127.0.0.1:9")
+        .current_dir(empty.path())
+        .args(["serve", "--addr", "127.0.0.1:0"])
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let mut lines = BufReader::new(stdout).lines().map_while(Result::ok);
+    let mut seen = Vec::new();
+    let base = loop {
+        let line = lines.next().expect("serve exited before listening");
+        seen.push(line.clone());
+        if let Some(a) = line.strip_prefix("Tocsin listening on ") {
+            break a.to_string();
+        }
+    };
+    let first_start = seen.join("\n");
+    assert!(
+        !first_start.to_lowercase().contains("sign in"),
+        "{first_start}"
+    );
+    assert!(first_start.contains("tocsin token create"), "{first_start}");
+    assert_ne!(base, "http://127.0.0.1:9");
+    let api_line = lines.next().unwrap();
+    assert!(api_line.contains(&format!("{base}/api/v1")), "{api_line}");
+
+    let token = tocsin(&db)
+        .current_dir(empty.path())
+        .args([
+            "token",
+            "create",
+            "--email",
+            "admin@localhost",
+            "--name",
+            "t",
+        ])
+        .output()
+        .unwrap();
+    assert!(token.status.success());
+    let token = String::from_utf8(token.stdout).unwrap().trim().to_owned();
+    let c = reqwest::Client::new();
+    let kinds: serde_json::Value = c
+        .get(format!("{base}/api/v1/playbooks"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(kinds["kinds"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|k| k["id"] == "credential-exposure"));
+    let feed: serde_json::Value = c
+        .get(format!("{base}/announcements.json"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(feed["feed_url"], format!("{base}/announcements.json"));
+    terminate(&mut child);
+    assert!(child.wait().unwrap().success());
+}

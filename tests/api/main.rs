@@ -8,6 +8,7 @@ mod announcements;
 mod audit;
 mod cli;
 mod demo;
+mod dispatcher;
 mod flow;
 mod health;
 mod integrity;
