@@ -16,6 +16,9 @@ use std::sync::{Arc, Mutex};
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
+/// Code lookups (`/n/{code}`, `/verify`) a client address may make per minute.
+pub const PUBLIC_LOOKUPS_PER_MINUTE: u32 = 30;
+
 /// What the use cases and handlers can reach. Cheap to clone.
 #[derive(Clone)]
 pub struct AppState {
@@ -31,6 +34,8 @@ pub struct AppState {
     pub clock: Clock,
     /// Wakes the dispatcher when deliveries are queued.
     pub dispatch_wakeup: Arc<tokio::sync::Notify>,
+    /// Requests per client address on the public pages that look up codes.
+    pub public_limit: Arc<crate::web::limit::RateLimiter>,
 }
 
 /// The time as the application sees it: the system clock, or a fixed one in tests.
@@ -100,6 +105,10 @@ impl Application {
             metrics: Arc::new(Metrics::new()),
             clock: Clock::system(),
             dispatch_wakeup: Arc::new(tokio::sync::Notify::new()),
+            public_limit: Arc::new(crate::web::limit::RateLimiter::new(
+                PUBLIC_LOOKUPS_PER_MINUTE,
+                std::time::Duration::from_secs(60),
+            )),
         };
         Ok(Application {
             state,
@@ -133,6 +142,7 @@ impl Application {
             None
         };
         let app = crate::web::router(self.state);
+        let app = app.into_make_service_with_connect_info::<SocketAddr>();
         let served = axum::serve(self.listener, app)
             .with_graceful_shutdown({
                 let s = shutdown.clone();

@@ -220,6 +220,8 @@ impl From<crate::delivery::DispatchError> for AppError {
         use crate::delivery::DispatchError as E;
         match e {
             E::Notice(n) => n.into(),
+            E::State(why) => AppError::conflict("delivery_state", why),
+            E::Invalid { field, reason } => AppError::field(field, reason),
             E::Db(db) => db.into(),
         }
     }

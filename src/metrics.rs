@@ -25,6 +25,13 @@ pub struct Metrics {
     pub request_seconds: Histogram,
     pub subjects_imported: Counter,
     pub deliveries: Family<DeliveryLabels, Counter>,
+    pub delivery_seconds: Family<DeliveryLabels, Histogram, fn() -> Histogram>,
+}
+
+fn delivery_histogram() -> Histogram {
+    Histogram::new([
+        0.001, 0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0,
+    ])
 }
 
 impl Default for Metrics {
@@ -60,16 +67,30 @@ impl Metrics {
             "Delivery attempts by channel and outcome",
             deliveries.clone(),
         );
+        let delivery_seconds = Family::<DeliveryLabels, Histogram>::new_with_constructor(
+            delivery_histogram as fn() -> Histogram,
+        );
+        registry.register(
+            "delivery_attempt_duration_seconds",
+            "Time one delivery attempt took, by channel and outcome",
+            delivery_seconds.clone(),
+        );
         Metrics {
             registry,
             requests,
             request_seconds,
             subjects_imported,
             deliveries,
+            delivery_seconds,
         }
     }
 
     pub fn record_request(&self, method: &str, route: &str, status: u16, took: Duration) {
+        // Only the methods Tocsin serves get a series of their own: invented ones share one.
+        let method = match method {
+            "GET" | "HEAD" | "POST" | "PUT" | "PATCH" | "DELETE" | "OPTIONS" => method,
+            _ => "OTHER",
+        };
         self.requests
             .get_or_create(&RequestLabels {
                 method: method.into(),
@@ -87,6 +108,15 @@ impl Metrics {
                 outcome: outcome.into(),
             })
             .inc();
+    }
+
+    pub fn delivery_latency(&self, channel: &str, outcome: &str, took: Duration) {
+        self.delivery_seconds
+            .get_or_create(&DeliveryLabels {
+                channel: channel.into(),
+                outcome: outcome.into(),
+            })
+            .observe(took.as_secs_f64());
     }
 
     pub fn render(&self) -> String {

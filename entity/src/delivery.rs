@@ -7,6 +7,7 @@ pub struct Model {
     pub id: i64,
     pub notice_id: i64,
     pub incident_id: i64,
+    pub subject_id: Option<i64>,
     pub channel: String,
     pub status: String,
     pub attempts: i32,
@@ -19,6 +20,7 @@ pub struct Model {
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
     pub sent_at: Option<DateTimeUtc>,
+    pub claimed_by: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -9,6 +9,7 @@ pub mod incident;
 pub mod incident_event;
 pub mod incident_population;
 pub mod notice;
+pub mod notice_link;
 pub mod obligation;
 pub mod report;
 pub mod session;

@@ -9,6 +9,8 @@ pub struct Model {
     pub platform: String,
     pub token: String,
     pub created_at: DateTimeUtc,
+    pub dead_at: Option<DateTimeUtc>,
+    pub dead_reason: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -1,40 +1,122 @@
-//! `POST …/dispatch` and `GET …/delivery`.
-use super::dispatch::dispatch;
+//! `POST …/dispatch` (and its plan), `GET …/delivery` (and its live stream), and
+//! `POST …/delivery/{pause,resume,cancel}`.
+use super::dispatch::{control, dispatch, plan, Options};
 use super::store;
 use crate::app::AppState;
 use crate::auth::{Action, Auth};
 use crate::domain::Channel;
-use crate::error::AppResult;
-use crate::incidents;
-use axum::extract::{Path, State};
+use crate::error::{AppError, AppResult};
+use crate::incidents::{self, DeliveryState};
+use axum::body::Bytes;
+use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
+use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
+use serde::Deserialize;
 use serde_json::{json, Map, Value};
+use std::convert::Infallible;
+use std::time::Duration;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/api/v1/incidents/{id}/dispatch", post(start))
         .route("/api/v1/incidents/{id}/delivery", get(progress))
+        .route("/api/v1/incidents/{id}/delivery/stream", get(stream))
+        .route("/api/v1/incidents/{id}/delivery/pause", post(pause))
+        .route("/api/v1/incidents/{id}/delivery/resume", post(resume))
+        .route("/api/v1/incidents/{id}/delivery/cancel", post(cancel))
+}
+
+#[derive(Deserialize)]
+struct DryRun {
+    #[serde(default)]
+    dry_run: bool,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct DispatchRequest {
+    /// Channels each person gets at once (high and critical incidents).
+    at_once: Option<usize>,
 }
 
 async fn start(
     State(state): State<AppState>,
     auth: Auth,
     Path(id): Path<i64>,
-) -> AppResult<(StatusCode, Json<Value>)> {
+    Query(q): Query<DryRun>,
+    body: Bytes,
+) -> AppResult<Response> {
     let actor = auth.require(Action::Dispatch)?;
+    let req: DispatchRequest = if body.iter().all(u8::is_ascii_whitespace) {
+        DispatchRequest::default()
+    } else {
+        serde_json::from_slice(&body)
+            .map_err(|e| AppError::bad_request("invalid_body", e.to_string()))?
+    };
+    let options = Options {
+        at_once: req.at_once,
+    };
+    let now = state.clock.now();
+    let fingerprint = state.templates.fingerprint();
+    let s = &state.settings;
+    if q.dry_run {
+        let p = plan(
+            &state.db,
+            fingerprint,
+            &s.channels,
+            s.max_attempts,
+            id,
+            options,
+            now,
+        )
+        .await?;
+        return Ok(Json(json!(p)).into_response());
+    }
     let queued = dispatch(
         &state.db,
-        state.templates.fingerprint(),
-        state.settings.max_attempts,
+        fingerprint,
+        s.max_attempts,
         &actor,
         id,
-        state.clock.now(),
+        options,
+        now,
     )
     .await?;
     state.dispatch_wakeup.notify_waiters();
-    Ok((StatusCode::ACCEPTED, Json(json!({ "queued": queued }))))
+    Ok((StatusCode::ACCEPTED, Json(json!({ "queued": queued }))).into_response())
+}
+
+/// People counted once each in `total` and its buckets; attempts per channel in `by_channel`.
+async fn delivery_view(state: &AppState, id: i64) -> AppResult<Value> {
+    let inc = incidents::find(&state.db, id).await?;
+    let blank = || json!({ "total": 0, "pending": 0, "sent": 0, "failed": 0, "unreachable": 0 });
+    let mut total = blank();
+    total["cancelled"] = json!(0);
+    if inc.notices.dispatched_at.is_some() {
+        for (state_name, n) in store::people(&state.db, id).await? {
+            total["total"] = json!(total["total"].as_i64().unwrap_or(0) + n);
+            total[state_name.as_str()] = json!(n);
+        }
+    }
+    let mut by_channel = Map::new();
+    for ch in Channel::ALL {
+        by_channel.insert(ch.as_str().into(), blank());
+    }
+    for (channel, status, n) in store::counts(&state.db, id).await? {
+        let bucket = by_channel.entry(channel.as_str()).or_insert_with(blank);
+        let key = status.bucket();
+        bucket["total"] = json!(bucket["total"].as_i64().unwrap_or(0) + n);
+        bucket[key] = json!(bucket[key].as_i64().unwrap_or(0) + n);
+        if status.as_str() != key {
+            bucket[status.as_str()] = json!(n);
+        }
+    }
+    total["by_channel"] = Value::Object(by_channel);
+    total["state"] = json!(inc.delivery_state);
+    Ok(total)
 }
 
 async fn progress(
@@ -43,23 +125,83 @@ async fn progress(
     Path(id): Path<i64>,
 ) -> AppResult<Json<Value>> {
     auth.require(Action::DeliveryRead)?;
-    incidents::find(&state.db, id).await?;
-    let blank = || json!({ "total": 0, "pending": 0, "sent": 0, "failed": 0, "unreachable": 0 });
-    let mut total = blank();
-    let mut by_channel = Map::new();
-    for ch in Channel::ALL {
-        by_channel.insert(ch.as_str().into(), blank());
-    }
-    for (channel, status, n) in store::counts(&state.db, id).await? {
-        let key = status.bucket();
-        for bucket in [
-            &mut total,
-            by_channel.entry(channel.as_str()).or_insert_with(blank),
-        ] {
-            bucket["total"] = json!(bucket["total"].as_i64().unwrap_or(0) + n);
-            bucket[key] = json!(bucket[key].as_i64().unwrap_or(0) + n);
-        }
-    }
-    total["by_channel"] = Value::Object(by_channel);
-    Ok(Json(total))
+    Ok(Json(delivery_view(&state, id).await?))
+}
+
+/// Server-Sent Events: the delivery view whenever it changes (checked every second), until
+/// nothing is pending any more.
+async fn stream(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(id): Path<i64>,
+) -> AppResult<Sse<impl futures::Stream<Item = Result<Event, Infallible>>>> {
+    auth.require(Action::DeliveryRead)?;
+    let first = delivery_view(&state, id).await?;
+    let events = futures::stream::unfold(
+        (state, Some(first), None::<Value>, false),
+        move |(state, next, last, done)| async move {
+            if done {
+                return None;
+            }
+            let mut view = next;
+            loop {
+                let v = match view.take() {
+                    Some(v) => v,
+                    None => {
+                        tokio::time::sleep(Duration::from_secs(1)).await;
+                        match delivery_view(&state, id).await {
+                            Ok(v) => v,
+                            Err(_) => return None,
+                        }
+                    }
+                };
+                if Some(&v) != last.as_ref() {
+                    let finished = v["pending"].as_i64() == Some(0)
+                        && v["by_channel"]
+                            .as_object()
+                            .is_some_and(|m| m.values().all(|c| c["pending"] == 0))
+                        && v["total"].as_i64().unwrap_or(0) > 0;
+                    let event = Event::default().event("delivery").data(v.to_string());
+                    return Some((Ok(event), (state, None, Some(v), finished)));
+                }
+            }
+        },
+    );
+    Ok(Sse::new(events).keep_alive(KeepAlive::default()))
+}
+
+async fn set_state(
+    state: AppState,
+    auth: Auth,
+    id: i64,
+    to: DeliveryState,
+) -> AppResult<Json<Value>> {
+    let actor = auth.require(Action::Dispatch)?;
+    let inc = control(&state.db, &actor, id, to, state.clock.now()).await?;
+    state.dispatch_wakeup.notify_waiters();
+    Ok(Json(delivery_view(&state, inc.id).await?))
+}
+
+async fn pause(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(id): Path<i64>,
+) -> AppResult<Json<Value>> {
+    set_state(state, auth, id, DeliveryState::Paused).await
+}
+
+async fn resume(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(id): Path<i64>,
+) -> AppResult<Json<Value>> {
+    set_state(state, auth, id, DeliveryState::Running).await
+}
+
+async fn cancel(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(id): Path<i64>,
+) -> AppResult<Json<Value>> {
+    set_state(state, auth, id, DeliveryState::Cancelled).await
 }

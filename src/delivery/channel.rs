@@ -1,18 +1,34 @@
 //! Delivery channels behind one trait. The dispatcher hands each claimed delivery to the
-//! transport of its channel and records the outcome; it never names a channel itself. E-mail is
-//! the first transport (`email`); SMS and push plug in here.
+//! transport of its channel and records the outcome; it never names a channel itself. E-mail
+//! (`email`), SMS (`sms`) and push (`push`) are transports; each has a file transport for when
+//! no provider is configured.
 use crate::domain::Channel;
 use crate::notices::store::Notice;
 use std::collections::HashMap;
 use std::sync::Arc;
+use std::time::Duration;
+
+/// A push device of the person, as the push transport sends to it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Device {
+    pub id: i64,
+    pub platform: String,
+    pub token: String,
+}
 
 /// One notice on its way out.
 pub struct Outgoing {
     pub delivery_id: i64,
     pub incident_id: i64,
+    pub subject_id: i64,
     /// Stable for the delivery, whatever the attempt: providers deduplicate on it.
     pub idempotency_key: String,
     pub notice: Notice,
+    /// The link to the person's full notice (`/n/{code}`), when known.
+    pub link: Option<String>,
+    /// Push only: the live devices the notice goes to (filled by the push transport's
+    /// `prepare`).
+    pub devices: Vec<Device>,
 }
 
 impl Outgoing {
@@ -24,13 +40,52 @@ impl Outgoing {
 /// What a transport says about one attempt.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Outcome {
-    /// Accepted; the provider's reference (SMTP reply, file path, message id).
+    /// Accepted; the provider's reference (SMTP reply, message id, file path).
     Sent(String),
-    /// Will never work this way (SMTP 5xx, no or invalid address): the person is unreachable
-    /// on this channel.
+    /// Will never work this way (SMTP 5xx, no or invalid address, unregistered device): the
+    /// person is unreachable on this channel, and the next channel is tried at once.
     Permanent(String),
-    /// May work later (SMTP 4xx, connection trouble).
-    Transient(String),
+    /// May work later (SMTP 4xx, provider outage, rate limit); no sooner than `retry_after`
+    /// when the provider said so.
+    Transient {
+        reason: String,
+        retry_after: Option<Duration>,
+    },
+}
+
+impl Outcome {
+    pub fn transient(reason: impl Into<String>) -> Outcome {
+        Outcome::Transient {
+            reason: reason.into(),
+            retry_after: None,
+        }
+    }
+
+    /// The label metrics and logs use.
+    pub fn label(&self) -> &'static str {
+        match self {
+            Outcome::Sent(_) => "sent",
+            Outcome::Permanent(_) => "permanent",
+            Outcome::Transient { .. } => "transient",
+        }
+    }
+}
+
+/// An attempt's result: its outcome, and push devices found dead on the way (never used
+/// again).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Attempt {
+    pub outcome: Outcome,
+    pub dead_devices: Vec<i64>,
+}
+
+impl From<Outcome> for Attempt {
+    fn from(outcome: Outcome) -> Attempt {
+        Attempt {
+            outcome,
+            dead_devices: Vec::new(),
+        }
+    }
 }
 
 /// Sends notices on one channel.
@@ -42,8 +97,20 @@ pub trait Transport: Send + Sync {
     /// evidence; the same for every attempt.
     fn identity(&self, out: &Outgoing) -> String;
 
+    /// Whether this transport can send `out` at all (push: a provider for at least one of the
+    /// devices' platforms). A delivery it cannot send is skipped, not failed: the next channel
+    /// is tried.
+    fn can_send(&self, _out: &Outgoing) -> bool {
+        true
+    }
+
+    /// Called once per claimed batch before sending, to load what the batch needs in one go.
+    async fn prepare(&self, _batch: &mut [Outgoing]) -> anyhow::Result<()> {
+        Ok(())
+    }
+
     /// One attempt. Never panics; every failure is an outcome.
-    async fn send(&self, out: &Outgoing) -> Outcome;
+    async fn send(&self, out: &Outgoing) -> Attempt;
 }
 
 /// The configured transport of each channel.
@@ -61,7 +128,11 @@ impl Channels {
     }
 
     /// The transports the settings configure.
-    pub fn from_settings(settings: &crate::config::Settings) -> anyhow::Result<Channels> {
+    pub fn from_settings(
+        settings: &crate::config::Settings,
+        db: &sea_orm::DatabaseConnection,
+    ) -> anyhow::Result<Channels> {
+        let _ = db;
         Ok(Channels::default().with(Arc::new(super::email::Email::from_settings(settings)?)))
     }
 }

@@ -1,25 +1,36 @@
-//! The dispatcher: claims due deliveries in a short transaction (status `sending`, attempts + 1,
-//! a lease), sends outside any transaction, and finalises each with a guarded update. Expired
-//! leases are reclaimed; temporary failures back off exponentially with jitter up to a cap,
-//! then the delivery is `failed`. Any number of dispatchers can share one PostgreSQL: claims
-//! use `FOR UPDATE SKIP LOCKED`.
-use super::channel::{Channels, Outcome, Outgoing};
+//! The dispatcher: claims due deliveries in batches, hands each to its channel's transport, and
+//! records each result as soon as it is known, so one slow send never holds the others.
+//!
+//! - A worker owns what it claims through a short lease (`LEASE`) that a heartbeat renews while
+//!   the worker lives; rows of a worker that died are taken over within a lease.
+//! - Sends run concurrently up to `Policy::concurrency`, each channel under its own rate limit.
+//! - Results are written in batches by one finaliser: a guarded update per delivery; dead push
+//!   devices are marked; a delivery that ends unreachable or failed queues the person's next
+//!   channel (the fallback chain); temporary failures back off exponentially with jitter (no
+//!   sooner than a provider's `Retry-After`), up to a cap on attempts and on age.
+//! - Any number of dispatchers share one PostgreSQL (`FOR UPDATE SKIP LOCKED`).
+use super::channel::{Attempt, Channels, Outcome, Outgoing};
 use super::store::{self, AttemptResult, Claimed};
 use crate::app::{AppState, Clock};
 use crate::config::Settings;
 use crate::domain::Channel;
 use crate::metrics::Metrics;
 use chrono::{DateTime, Duration, Utc};
-use futures::StreamExt;
 use rand::Rng;
-use sea_orm::DatabaseConnection;
+use sea_orm::{DatabaseConnection, TransactionTrait};
+use std::collections::HashMap;
+use std::num::NonZeroU32;
 use std::sync::Arc;
-use tokio::sync::Notify;
+use tokio::sync::{mpsc, Notify, Semaphore};
 use tokio_util::sync::CancellationToken;
 
-const CLAIM: i64 = 100;
-const LEASE_SECS: i64 = 300;
+/// How long a claim holds without a heartbeat: a dead worker's rows are taken over after it.
+pub const LEASE_SECS: i64 = 30;
 const MAX_BACKOFF_SECS: i64 = 6 * 3600;
+/// Results written per finaliser transaction at most.
+const FINALISE_BATCH: usize = 512;
+
+type Limiter = governor::DefaultDirectRateLimiter;
 
 /// How hard to try.
 #[derive(Debug, Clone, Copy)]
@@ -28,6 +39,8 @@ pub struct Policy {
     pub retry_base: std::time::Duration,
     /// Deliveries in flight at once.
     pub concurrency: usize,
+    /// A delivery older than this is not retried any more (it fails and falls back).
+    pub max_age: Duration,
 }
 
 impl Policy {
@@ -35,6 +48,7 @@ impl Policy {
         Policy {
             retry_base: s.retry_base,
             concurrency: s.send_concurrency,
+            max_age: Duration::hours(24),
         }
     }
 }
@@ -47,6 +61,39 @@ pub struct Dispatcher {
     wakeup: Arc<Notify>,
     policy: Policy,
     clock: Clock,
+    /// This worker's name on the rows it claims.
+    worker: Arc<str>,
+    limits: Arc<HashMap<Channel, Limiter>>,
+    max_attempts: i32,
+    /// Where the people's full notices are (`/n/{code}`), for transports that link to them.
+    links: crate::links::Links,
+}
+
+/// One finished attempt on its way to the finaliser.
+struct Done {
+    claimed: Claimed,
+    attempt: Attempt,
+    identity: String,
+    channel: Option<Channel>,
+    elapsed: std::time::Duration,
+}
+
+fn limiters(s: &Settings) -> HashMap<Channel, Limiter> {
+    let c = &s.channels;
+    [
+        (Channel::Email, c.rate_email),
+        (Channel::Sms, c.rate_sms),
+        (Channel::Push, c.rate_push),
+    ]
+    .into_iter()
+    .filter_map(|(ch, rate)| {
+        let rate = NonZeroU32::new(rate)?;
+        Some((
+            ch,
+            governor::RateLimiter::direct(governor::Quota::per_second(rate)),
+        ))
+    })
+    .collect()
 }
 
 impl Dispatcher {
@@ -59,16 +106,22 @@ impl Dispatcher {
         wakeup: Arc<Notify>,
     ) -> anyhow::Result<Dispatcher> {
         Ok(Dispatcher {
+            channels: Channels::from_settings(settings, &db)?,
             db,
-            channels: Channels::from_settings(settings)?,
             metrics,
             wakeup,
             policy: Policy::from_settings(settings),
             clock: Clock::system(),
+            worker: uuid::Uuid::new_v4().simple().to_string().into(),
+            limits: Arc::new(limiters(settings)),
+            max_attempts: settings.max_attempts,
+            links: crate::links::Links::new(&settings.public_url.clone().unwrap_or_else(|| {
+                url::Url::parse(&format!("http://{}", settings.addr)).expect("an address is a URL")
+            })),
         })
     }
 
-    /// The dispatcher of a running application (shares its wake-up and metrics).
+    /// The dispatcher of a running application (shares its wake-up, metrics and clock).
     pub fn for_app(state: &AppState) -> anyhow::Result<Dispatcher> {
         let mut d = Dispatcher::build(
             state.db.clone(),
@@ -77,18 +130,32 @@ impl Dispatcher {
             state.dispatch_wakeup.clone(),
         )?;
         d.clock = state.clock.clone();
+        d.links = state.links.clone();
         Ok(d)
     }
 
+    /// With other transports (tests, benchmarks).
+    pub fn with_channels(mut self, channels: Channels) -> Dispatcher {
+        self.channels = channels;
+        self
+    }
+
+    /// This worker's name on the rows it claims.
+    pub fn worker(&self) -> &str {
+        &self.worker
+    }
+
     /// Runs until `shutdown`: works while there is work, then waits for a wake-up (a dispatch)
-    /// or a second, whichever comes first (retries fall due without a wake-up).
+    /// or a second, whichever comes first (retries fall due without a wake-up). A heartbeat
+    /// renews the leases of what is in flight.
     pub async fn run(self, shutdown: CancellationToken) {
-        tracing::info!("dispatcher started");
+        tracing::info!(worker = %self.worker, "dispatcher started");
+        let heartbeat = tokio::spawn(self.clone().heartbeat(shutdown.clone()));
         loop {
-            let worked = match self.tick().await {
+            let worked = match self.run_until_idle().await {
                 Ok(n) => n > 0,
                 Err(e) => {
-                    tracing::error!(error = format!("{e:#}"), "dispatcher tick failed");
+                    tracing::error!(error = format!("{e:#}"), "dispatcher round failed");
                     false
                 }
             };
@@ -103,119 +170,330 @@ impl Dispatcher {
                 }
             }
         }
-        tracing::info!("dispatcher stopped");
+        heartbeat.abort();
+        tracing::info!(worker = %self.worker, "dispatcher stopped");
     }
 
-    /// Works until nothing is due now. Returns how many attempts were made.
+    async fn heartbeat(self, shutdown: CancellationToken) {
+        let every = std::time::Duration::from_secs((LEASE_SECS / 3) as u64);
+        loop {
+            tokio::select! {
+                _ = shutdown.cancelled() => return,
+                _ = tokio::time::sleep(every) => {}
+            }
+            let until = self.clock.now() + Duration::seconds(LEASE_SECS);
+            if let Err(e) = store::renew(&self.db, &self.worker, until).await {
+                tracing::warn!(error = %e, "renewing leases failed");
+            }
+        }
+    }
+
+    /// Sends until nothing is due now (retries and fallbacks that fall due meanwhile
+    /// included), each result recorded as it comes. Returns how many attempts were made.
     pub async fn run_until_idle(&self) -> anyhow::Result<u64> {
         let mut total = 0;
         loop {
-            let n = self.tick().await?;
+            let n = self.pass().await?;
             if n == 0 {
                 return Ok(total);
             }
-            total += n as u64;
+            total += n;
         }
     }
 
-    /// One round: claim a batch, send it, finalise it. Returns the number claimed.
-    pub async fn tick(&self) -> anyhow::Result<usize> {
-        let now = self.clock.now();
-        let claimed =
-            store::claim(&self.db, CLAIM, now + Duration::seconds(LEASE_SECS), now).await?;
-        if claimed.is_empty() {
-            return Ok(0);
+    /// Claims and sends until a claim comes back empty, then waits for every result to be
+    /// recorded.
+    async fn pass(&self) -> anyhow::Result<u64> {
+        let (tx, rx) = mpsc::channel::<Done>(FINALISE_BATCH * 2);
+        let finaliser = tokio::spawn(self.clone().finalise_all(rx));
+        let sem = Arc::new(Semaphore::new(self.policy.concurrency));
+        let mut attempts = 0u64;
+        let claimed: anyhow::Result<()> = async {
+            loop {
+                self.reap().await?;
+                // Claim no more than can soon be in flight: claimed rows wait under a lease.
+                let room = sem.available_permits().max(1);
+                let now = self.clock.now();
+                let batch = store::claim(
+                    &self.db,
+                    &self.worker,
+                    (room * 2).min(2000) as i64,
+                    now + Duration::seconds(LEASE_SECS),
+                    now,
+                )
+                .await?;
+                if batch.is_empty() {
+                    return Ok(());
+                }
+                attempts += batch.len() as u64;
+                for (out, claimed, channel) in self.outgoing(batch).await? {
+                    let permit = sem.clone().acquire_owned().await?;
+                    let tx = tx.clone();
+                    let this = self.clone();
+                    tokio::spawn(async move {
+                        let done = this.attempt(claimed, channel, out).await;
+                        drop(permit);
+                        let _ = tx.send(done).await;
+                    });
+                }
+            }
         }
-        let n = claimed.len();
-        let ids: Vec<i64> = claimed.iter().map(|c| c.notice_id).collect();
+        .await;
+        drop(tx);
+        // Every send holds a clone of `tx`: the finaliser ends when the last one is recorded.
+        let finalised = finaliser.await?;
+        claimed?;
+        finalised?;
+        Ok(attempts)
+    }
+
+    /// The batch's notices and links, prepared by each channel's transport in one go.
+    async fn outgoing(
+        &self,
+        batch: Vec<Claimed>,
+    ) -> anyhow::Result<Vec<(Option<Outgoing>, Claimed, Option<Channel>)>> {
+        let ids: Vec<i64> = batch.iter().map(|c| c.notice_id).collect();
         let mut notices = crate::notices::store::by_ids(&self.db, &ids).await?;
-        let jobs: Vec<(Claimed, Option<crate::notices::store::Notice>)> = claimed
-            .into_iter()
-            .map(|c| {
-                let n = notices.remove(&c.notice_id);
-                (c, n)
-            })
+        let pairs: Vec<(i64, i64)> = batch
+            .iter()
+            .map(|c| (c.incident_id, c.subject_id))
             .collect();
-        let results: Vec<(Claimed, Outcome, String)> = futures::stream::iter(jobs)
-            .map(|(c, notice)| async move {
-                let (outcome, identity) = self.attempt(&c, notice).await;
-                (c, outcome, identity)
-            })
-            .buffer_unordered(self.policy.concurrency)
-            .collect()
-            .await;
-        for (c, outcome, identity) in results {
-            self.finalise(&c, outcome, &identity).await?;
+        let links = crate::notices::links::lookup(&self.db, &pairs).await?;
+        let mut groups: HashMap<Channel, Vec<(Outgoing, Claimed)>> = HashMap::new();
+        let mut out = Vec::with_capacity(batch.len());
+        for c in batch {
+            let channel = Channel::from_stored(&c.channel).ok();
+            match (channel, notices.remove(&c.notice_id)) {
+                (Some(ch), Some(notice)) => {
+                    let link = links
+                        .get(&(c.incident_id, c.subject_id))
+                        .map(|code| self.links.to(&format!("/n/{code}")));
+                    let o = Outgoing {
+                        delivery_id: c.id,
+                        incident_id: c.incident_id,
+                        subject_id: c.subject_id,
+                        idempotency_key: Outgoing::key(c.incident_id, c.id),
+                        notice,
+                        link,
+                        devices: Vec::new(),
+                    };
+                    groups.entry(ch).or_default().push((o, c));
+                }
+                (channel, _) => out.push((None, c, channel)),
+            }
         }
-        Ok(n)
+        for (ch, group) in groups {
+            let (mut outs, claims): (Vec<Outgoing>, Vec<Claimed>) = group.into_iter().unzip();
+            if let Some(t) = self.channels.get(ch) {
+                t.prepare(&mut outs).await?;
+            }
+            out.extend(
+                outs.into_iter()
+                    .zip(claims)
+                    .map(|(o, c)| (Some(o), c, Some(ch))),
+            );
+        }
+        Ok(out)
     }
 
     /// One attempt of one delivery, on its channel's transport.
     async fn attempt(
         &self,
-        c: &Claimed,
-        notice: Option<crate::notices::store::Notice>,
-    ) -> (Outcome, String) {
-        let channel = match Channel::from_stored(&c.channel) {
-            Ok(ch) => ch,
-            Err(e) => return (Outcome::Permanent(e.to_string()), String::new()),
+        claimed: Claimed,
+        channel: Option<Channel>,
+        out: Option<Outgoing>,
+    ) -> Done {
+        let started = std::time::Instant::now();
+        let done = |attempt: Attempt, identity: String| Done {
+            channel,
+            attempt,
+            identity,
+            elapsed: started.elapsed(),
+            claimed: claimed.clone(),
+        };
+        let Some(channel) = channel else {
+            let reason = format!("corrupt stored channel '{}'", claimed.channel);
+            return done(Outcome::Permanent(reason).into(), String::new());
+        };
+        let Some(out) = out else {
+            return done(
+                Outcome::Permanent("the notice is missing".into()).into(),
+                String::new(),
+            );
         };
         let Some(transport) = self.channels.get(channel) else {
-            return (
-                Outcome::Permanent(format!("no {channel} transport is configured")),
+            return done(
+                Outcome::Permanent(format!("no {channel} transport is configured")).into(),
                 String::new(),
             );
-        };
-        let Some(notice) = notice else {
-            return (
-                Outcome::Permanent("the notice is missing".into()),
-                String::new(),
-            );
-        };
-        let out = Outgoing {
-            delivery_id: c.id,
-            incident_id: c.incident_id,
-            idempotency_key: Outgoing::key(c.incident_id, c.id),
-            notice,
         };
         let identity = transport.identity(&out);
-        (transport.send(&out).await, identity)
+        if !transport.can_send(&out) {
+            let reason = format!("{channel} is not configured for this contact point");
+            return done(Outcome::Permanent(reason).into(), identity);
+        }
+        if let Some(l) = self.limits.get(&channel) {
+            l.until_ready().await;
+        }
+        let attempt = transport.send(&out).await;
+        done(attempt, identity)
     }
 
-    async fn finalise(&self, c: &Claimed, outcome: Outcome, identity: &str) -> anyhow::Result<()> {
+    /// Deliveries whose worker died on their last attempt fail and fall back.
+    async fn reap(&self) -> anyhow::Result<()> {
         let now = self.clock.now();
-        let result = match outcome {
-            Outcome::Sent(reference) => AttemptResult::Sent { reference },
-            Outcome::Permanent(reason) => AttemptResult::Unreachable { reason },
-            Outcome::Transient(reason) if c.attempts >= c.max_attempts => {
-                AttemptResult::Failed { reason }
-            }
-            Outcome::Transient(reason) => AttemptResult::Retry {
-                reason,
-                at: next_attempt(now, c.attempts, self.policy.retry_base),
-            },
-        };
-        let label = match &result {
-            AttemptResult::Retry { .. } => "retry",
-            r => r.status().as_str(),
-        };
-        if !store::finalise(&self.db, c, &result, identity, now).await? {
-            // Another dispatcher reclaimed it after our lease expired; its result stands.
-            tracing::warn!(
-                delivery.id = c.id,
-                "delivery was reclaimed before it was finalised"
-            );
+        let reaped = store::reap(&self.db, now).await?;
+        if reaped.is_empty() {
+            return Ok(());
         }
-        let channel = Channel::from_stored(&c.channel).map_or("unknown", |c| c.as_str());
-        self.metrics.delivery(channel, label);
+        let txn = self.db.begin().await?;
+        let mut orders = HashMap::new();
+        for c in &reaped {
+            self.fall_back(&txn, &mut orders, c, now).await?;
+        }
+        txn.commit().await?;
+        Ok(())
+    }
+
+    async fn finalise_all(self, mut rx: mpsc::Receiver<Done>) -> anyhow::Result<()> {
+        let mut buf = Vec::with_capacity(FINALISE_BATCH);
+        let mut orders: HashMap<i64, Vec<Channel>> = HashMap::new();
+        let mut failed = None;
+        while rx.recv_many(&mut buf, FINALISE_BATCH).await > 0 {
+            // Keep draining after an error so no send waits forever; report the first error.
+            if failed.is_none() {
+                if let Err(e) = self.finalise(&mut orders, &buf).await {
+                    failed = Some(e);
+                }
+            }
+            buf.clear();
+        }
+        failed.map_or(Ok(()), Err)
+    }
+
+    async fn finalise(
+        &self,
+        orders: &mut HashMap<i64, Vec<Channel>>,
+        done: &[Done],
+    ) -> anyhow::Result<()> {
+        let now = self.clock.now();
+        let txn = self.db.begin().await?;
+        let mut labels = Vec::with_capacity(done.len());
+        for d in done {
+            let c = &d.claimed;
+            let result = self.result(c, &d.attempt.outcome, now);
+            if !d.attempt.dead_devices.is_empty() {
+                crate::population::store::mark_devices_dead(
+                    &txn,
+                    &d.attempt.dead_devices,
+                    "the push provider says this device is no longer registered",
+                    now,
+                )
+                .await?;
+            }
+            if !store::finalise(&txn, c, &result, &d.identity, now).await? {
+                // Another worker took it over after our lease expired; its result stands.
+                tracing::warn!(
+                    delivery.id = c.id,
+                    "delivery was reclaimed before it was finalised"
+                );
+                continue;
+            }
+            if result.falls_back() {
+                self.fall_back(&txn, orders, c, now).await?;
+            }
+            labels.push((d.channel, result_label(&result), d.elapsed));
+        }
+        txn.commit().await?;
+        for (channel, label, elapsed) in labels {
+            let channel = channel.map_or("unknown", |c| c.as_str());
+            self.metrics.delivery(channel, label);
+            self.metrics.delivery_latency(channel, label, elapsed);
+        }
+        Ok(())
+    }
+
+    /// Queues the person's next channel after `c`'s, in their incident's order.
+    async fn fall_back(
+        &self,
+        txn: &impl sea_orm::ConnectionTrait,
+        orders: &mut HashMap<i64, Vec<Channel>>,
+        c: &Claimed,
+        now: DateTime<Utc>,
+    ) -> anyhow::Result<()> {
+        let Ok(tried) = Channel::from_stored(&c.channel) else {
+            return Ok(());
+        };
+        let order = match orders.entry(c.incident_id) {
+            std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
+            std::collections::hash_map::Entry::Vacant(e) => {
+                e.insert(crate::incidents::find(txn, c.incident_id).await?.channels)
+            }
+        };
+        let next = store::fall_back(
+            txn,
+            c.incident_id,
+            c.subject_id,
+            tried,
+            order,
+            self.max_attempts,
+            now,
+        )
+        .await?;
         tracing::debug!(
             delivery.id = c.id,
             incident.id = c.incident_id,
-            outcome = label,
-            attempt = c.attempts,
-            "delivery attempt"
+            next = next.map_or("none", |c| c.as_str()),
+            "falling back"
         );
+        if next.is_some() {
+            self.wakeup.notify_one();
+        }
         Ok(())
+    }
+
+    fn result(&self, c: &Claimed, outcome: &Outcome, now: DateTime<Utc>) -> AttemptResult {
+        match outcome {
+            Outcome::Sent(reference) => AttemptResult::Sent {
+                reference: reference.clone(),
+            },
+            Outcome::Permanent(reason) => AttemptResult::Unreachable {
+                reason: reason.clone(),
+            },
+            Outcome::Transient { reason, .. } if c.attempts >= c.max_attempts => {
+                AttemptResult::Failed {
+                    reason: format!("{reason} (after {} attempts)", c.attempts),
+                }
+            }
+            Outcome::Transient { reason, .. } if now - c.created_at > self.policy.max_age => {
+                AttemptResult::Failed {
+                    reason: format!(
+                        "{reason} (still failing after {} hours)",
+                        self.policy.max_age.num_hours()
+                    ),
+                }
+            }
+            Outcome::Transient {
+                reason,
+                retry_after,
+            } => {
+                let mut at = next_attempt(now, c.attempts, self.policy.retry_base);
+                if let Some(ra) = retry_after.and_then(|d| Duration::from_std(d).ok()) {
+                    at = at.max(now + ra);
+                }
+                AttemptResult::Retry {
+                    reason: reason.clone(),
+                    at,
+                }
+            }
+        }
+    }
+}
+
+fn result_label(r: &AttemptResult) -> &'static str {
+    match r {
+        AttemptResult::Retry { .. } => "retry",
+        r => r.status().as_str(),
     }
 }
 

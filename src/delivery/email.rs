@@ -1,5 +1,5 @@
 //! E-mail out: over SMTP with lettre's pooled transport, or as `.eml` files in the outbox folder.
-use super::channel::{Outcome, Outgoing, Transport};
+use super::channel::{Attempt, Outcome, Outgoing, Transport};
 use crate::config::{Settings, SmtpSettings};
 use crate::domain::Channel;
 use anyhow::Context;
@@ -35,15 +35,15 @@ impl Transport for Email {
         format!("<{}@{}>", out.idempotency_key, self.from.email.domain())
     }
 
-    async fn send(&self, out: &Outgoing) -> Outcome {
+    async fn send(&self, out: &Outgoing) -> Attempt {
         let Some(to) = out.notice.recipient.as_deref() else {
-            return Outcome::Permanent("no e-mail address".into());
+            return Outcome::Permanent("no e-mail address".into()).into();
         };
         let message = match build(&self.from, out, to, &self.identity(out)) {
             Ok(m) => m,
-            Err(reason) => return Outcome::Permanent(reason),
+            Err(reason) => return Outcome::Permanent(reason).into(),
         };
-        self.mailer.send(out.delivery_id, message).await
+        self.mailer.send(out.delivery_id, message).await.into()
     }
 }
 
@@ -76,12 +76,15 @@ impl Mailer {
                     res.message().collect::<Vec<_>>().join(" ")
                 )),
                 Err(e) if e.is_permanent() => Outcome::Permanent(format!("SMTP: {e}")),
-                Err(e) => Outcome::Transient(format!("SMTP: {e}")),
+                Err(e) => Outcome::transient(format!("SMTP: {e}")),
             },
-            Mailer::Files(dir) => match write_file(dir, delivery_id, &message.formatted()).await {
-                Ok(path) => Outcome::Sent(path),
-                Err(e) => Outcome::Transient(format!("outbox folder: {e:#}")),
-            },
+            Mailer::Files(dir) => {
+                let name = format!("delivery-{delivery_id}.eml");
+                match super::files::write_private(dir, &name, message.formatted()).await {
+                    Ok(path) => Outcome::Sent(path),
+                    Err(e) => Outcome::transient(format!("outbox folder: {e:#}")),
+                }
+            }
         }
     }
 }
@@ -109,19 +112,4 @@ fn build(from: &Mailbox, out: &Outgoing, to: &str, message_id: &str) -> Result<M
         None => builder.body(n.body_text.clone()),
     };
     built.map_err(|e| format!("the message could not be built: {e}"))
-}
-
-/// Writes `<dir>/delivery-<id>.eml` atomically (temporary file, then rename), so a retry
-/// overwrites rather than duplicates.
-async fn write_file(dir: &std::path::Path, id: i64, bytes: &[u8]) -> anyhow::Result<String> {
-    tokio::fs::create_dir_all(dir)
-        .await
-        .with_context(|| format!("creating {}", dir.display()))?;
-    let path = dir.join(format!("delivery-{id}.eml"));
-    let tmp = dir.join(format!(".delivery-{id}.eml.tmp"));
-    tokio::fs::write(&tmp, bytes)
-        .await
-        .with_context(|| format!("writing {}", tmp.display()))?;
-    tokio::fs::rename(&tmp, &path).await?;
-    Ok(path.display().to_string())
 }

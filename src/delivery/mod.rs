@@ -9,12 +9,13 @@ pub mod channel;
 pub mod dispatch;
 pub mod dispatcher;
 pub mod email;
+mod files;
 pub mod status;
 pub mod store;
 pub mod wire;
 
 pub use api::routes;
-pub use channel::{Channels, Outcome, Outgoing, Transport};
+pub use channel::{Attempt, Channels, Device, Outcome, Outgoing, Transport};
 pub use dispatch::{dispatch, DispatchError};
 pub use dispatcher::Dispatcher;
 pub use status::DeliveryStatus;

@@ -1,73 +1,163 @@
 //! The only module that writes `deliveries` (the outbox).
 //!
-//! Claims take due rows in a short transaction (status `sending`, attempts + 1, a lease;
-//! `FOR UPDATE SKIP LOCKED` on PostgreSQL so any number of dispatchers share the work), and
-//! every result is written by a guarded update (`WHERE status = 'sending' AND attempts = n`),
-//! so a dispatcher whose lease expired cannot overwrite the result of the one that took over.
+//! A person's deliveries follow the incident's channel order: dispatch queues each person on
+//! their first channel with a contact point (`enqueue`); a delivery that ends unreachable or
+//! failed queues the next one (`fall_back`). Claims take due rows in a short transaction
+//! (status `sending`, attempts + 1, a short lease owned by the claiming worker, which renews it
+//! while it lives: `renew`); `FOR UPDATE SKIP LOCKED` on PostgreSQL lets any number of workers
+//! share the work. Every result is a guarded update (`WHERE status = 'sending' AND attempts =
+//! n`), so a worker whose lease expired cannot overwrite the result of the one that took over.
 use super::status::DeliveryStatus;
 use crate::db::{is_postgres, stmt};
 use crate::domain::Channel;
 use chrono::{DateTime, Utc};
 use sea_orm::{ConnectionTrait, DbErr, TransactionTrait, Value as DbValue};
 
-/// Queues one delivery per composed notice of the incident; a notice queued before is not
-/// queued again. Returns how many were queued.
+const INSERT: &str = "INSERT INTO deliveries (notice_id, incident_id, subject_id, channel, status, \
+     attempts, max_attempts, next_attempt_at, message_id, created_at, updated_at) \
+     SELECT n.id, n.incident_id, n.subject_id, n.channel, 'pending', 0, ?, ?, '', ?, ? FROM notices n";
+
+/// Queues each person of the incident who has fewer than `at_once` deliveries on their next
+/// channel(s) in `order` that they can be reached on. Returns how many were queued.
 pub async fn enqueue(
     txn: &impl ConnectionTrait,
     incident_id: i64,
+    order: &[Channel],
+    at_once: usize,
     max_attempts: i32,
     now: DateTime<Utc>,
 ) -> Result<u64, DbErr> {
-    Ok(txn
-        .execute(stmt(
-            txn.get_database_backend(),
-            "INSERT INTO deliveries (notice_id, incident_id, channel, status, attempts, max_attempts, \
-             next_attempt_at, message_id, created_at, updated_at) \
-             SELECT id, incident_id, channel, 'pending', 0, ?, ?, '', ?, ? FROM notices WHERE incident_id = ? \
-             ON CONFLICT (notice_id) DO NOTHING",
-            [
-                max_attempts.into(),
-                now.into(),
-                now.into(),
-                now.into(),
-                incident_id.into(),
-            ],
-        ))
-        .await?
-        .rows_affected())
+    let backend = txn.get_database_backend();
+    let mut queued = 0;
+    // Round r queues people with r deliveries; within a round, a person queued on one channel
+    // is not queued on the next.
+    for round in 0..at_once.max(1) {
+        for &channel in order {
+            let sql = format!(
+                "{INSERT} WHERE n.incident_id = ? AND n.channel = ? AND n.recipient IS NOT NULL \
+                 AND (SELECT COUNT(*) FROM deliveries d WHERE d.incident_id = n.incident_id \
+                 AND d.subject_id = n.subject_id) <= ? ON CONFLICT (notice_id) DO NOTHING"
+            );
+            queued += txn
+                .execute(stmt(
+                    backend,
+                    &sql,
+                    [
+                        max_attempts.into(),
+                        now.into(),
+                        now.into(),
+                        now.into(),
+                        incident_id.into(),
+                        channel.into(),
+                        (round as i64).into(),
+                    ],
+                ))
+                .await?
+                .rows_affected();
+        }
+    }
+    Ok(queued)
 }
 
-/// A delivery a dispatcher holds for one attempt.
+/// After `tried` failed for a person, queues the next channel in `order` they can be reached
+/// on (unless the incident's delivery was cancelled). Returns that channel, or `None` when
+/// none is left: the person is unreachable.
+pub async fn fall_back(
+    txn: &impl ConnectionTrait,
+    incident_id: i64,
+    subject_id: i64,
+    tried: Channel,
+    order: &[Channel],
+    max_attempts: i32,
+    now: DateTime<Utc>,
+) -> Result<Option<Channel>, DbErr> {
+    let backend = txn.get_database_backend();
+    let rest = order.iter().skip_while(|c| **c != tried).skip(1);
+    for &channel in rest {
+        let sql = format!(
+            "{INSERT} WHERE n.incident_id = ? AND n.subject_id = ? AND n.channel = ? \
+             AND n.recipient IS NOT NULL AND NOT EXISTS (SELECT 1 FROM incidents i \
+             WHERE i.id = n.incident_id AND i.delivery_state = 'cancelled') \
+             ON CONFLICT (notice_id) DO NOTHING"
+        );
+        let n = txn
+            .execute(stmt(
+                backend,
+                &sql,
+                [
+                    max_attempts.into(),
+                    now.into(),
+                    now.into(),
+                    now.into(),
+                    incident_id.into(),
+                    subject_id.into(),
+                    channel.into(),
+                ],
+            ))
+            .await?
+            .rows_affected();
+        if n > 0 {
+            return Ok(Some(channel));
+        }
+    }
+    Ok(None)
+}
+
+/// A delivery a worker holds for one attempt.
 #[derive(Debug, Clone)]
 pub struct Claimed {
     pub id: i64,
     pub notice_id: i64,
     pub incident_id: i64,
+    pub subject_id: i64,
     /// As stored; parsed by the dispatcher, which fails a corrupt row with a reason.
     pub channel: String,
     /// This attempt's number.
     pub attempts: i32,
     pub max_attempts: i32,
+    pub created_at: DateTime<Utc>,
 }
 
-/// Claims up to `limit` due deliveries (pending and due, or sending with an expired lease).
+fn claimed(r: &sea_orm::QueryResult) -> Result<Claimed, DbErr> {
+    Ok(Claimed {
+        id: r.try_get("", "id")?,
+        notice_id: r.try_get("", "notice_id")?,
+        incident_id: r.try_get("", "incident_id")?,
+        subject_id: r.try_get::<Option<i64>>("", "subject_id")?.unwrap_or(0),
+        channel: r.try_get("", "channel")?,
+        attempts: r.try_get("", "attempts")?,
+        max_attempts: r.try_get("", "max_attempts")?,
+        created_at: r.try_get("", "created_at")?,
+    })
+}
+
+const RETURNING: &str =
+    "RETURNING id, notice_id, incident_id, subject_id, channel, attempts, max_attempts, created_at";
+
+/// Claims up to `limit` due deliveries for `worker`: pending and due, or sending under a lease
+/// that expired (its worker died) with attempts left; never those of a paused or cancelled
+/// incident.
 pub async fn claim(
     db: &impl TransactionTrait,
+    worker: &str,
     limit: i64,
     lease_until: DateTime<Utc>,
     now: DateTime<Utc>,
 ) -> Result<Vec<Claimed>, DbErr> {
     let txn = db.begin().await?;
     let lock = if is_postgres(&txn) {
-        " FOR UPDATE SKIP LOCKED"
+        " FOR UPDATE OF d SKIP LOCKED"
     } else {
         ""
     };
     let sql = format!(
-        "UPDATE deliveries SET status = 'sending', attempts = attempts + 1, lease_until = ?, updated_at = ? \
-         WHERE id IN (SELECT id FROM deliveries WHERE (status = 'pending' AND next_attempt_at <= ?) \
-         OR (status = 'sending' AND lease_until < ?) ORDER BY next_attempt_at, id LIMIT ?{lock}) \
-         RETURNING id, notice_id, incident_id, channel, attempts, max_attempts"
+        "UPDATE deliveries SET status = 'sending', attempts = attempts + 1, lease_until = ?, \
+         claimed_by = ?, updated_at = ? WHERE id IN (SELECT d.id FROM deliveries d \
+         WHERE ((d.status = 'pending' AND d.next_attempt_at <= ?) \
+         OR (d.status = 'sending' AND d.lease_until < ? AND d.attempts < d.max_attempts)) \
+         AND NOT EXISTS (SELECT 1 FROM incidents i WHERE i.id = d.incident_id \
+         AND i.delivery_state <> 'running') \
+         ORDER BY d.next_attempt_at, d.id LIMIT ?{lock}) {RETURNING}"
     );
     let rows = txn
         .query_all(stmt(
@@ -75,6 +165,7 @@ pub async fn claim(
             &sql,
             [
                 lease_until.into(),
+                worker.into(),
                 now.into(),
                 now.into(),
                 now.into(),
@@ -83,18 +174,40 @@ pub async fn claim(
         ))
         .await?;
     txn.commit().await?;
-    rows.into_iter()
-        .map(|r| {
-            Ok(Claimed {
-                id: r.try_get("", "id")?,
-                notice_id: r.try_get("", "notice_id")?,
-                incident_id: r.try_get("", "incident_id")?,
-                channel: r.try_get("", "channel")?,
-                attempts: r.try_get("", "attempts")?,
-                max_attempts: r.try_get("", "max_attempts")?,
-            })
-        })
-        .collect()
+    rows.iter().map(claimed).collect()
+}
+
+/// Deliveries whose worker died during their last allowed attempt: they end `failed` (the
+/// caller falls back); returned so the caller can.
+pub async fn reap(db: &impl ConnectionTrait, now: DateTime<Utc>) -> Result<Vec<Claimed>, DbErr> {
+    let rows = db
+        .query_all(stmt(
+            db.get_database_backend(),
+            &format!(
+                "UPDATE deliveries SET status = 'failed', lease_until = NULL, updated_at = ?, \
+                 last_error = 'the worker sending the last allowed attempt stopped before it finished' \
+                 WHERE status = 'sending' AND lease_until < ? AND attempts >= max_attempts {RETURNING}"
+            ),
+            [now.into(), now.into()],
+        ))
+        .await?;
+    rows.iter().map(claimed).collect()
+}
+
+/// Renews the leases of everything `worker` holds; returns how many.
+pub async fn renew(
+    db: &impl ConnectionTrait,
+    worker: &str,
+    lease_until: DateTime<Utc>,
+) -> Result<u64, DbErr> {
+    Ok(db
+        .execute(stmt(
+            db.get_database_backend(),
+            "UPDATE deliveries SET lease_until = ? WHERE claimed_by = ? AND status = 'sending'",
+            [lease_until.into(), worker.into()],
+        ))
+        .await?
+        .rows_affected())
 }
 
 /// The result of one attempt, as it is recorded.
@@ -114,10 +227,18 @@ impl AttemptResult {
             AttemptResult::Retry { .. } => DeliveryStatus::Pending,
         }
     }
+
+    /// Whether the person must now be tried on their next channel.
+    pub fn falls_back(&self) -> bool {
+        matches!(
+            self,
+            AttemptResult::Unreachable { .. } | AttemptResult::Failed { .. }
+        )
+    }
 }
 
 /// Records an attempt's result, guarded on the claim. Returns false when the delivery was
-/// reclaimed by another dispatcher meanwhile (its result stands).
+/// reclaimed by another worker meanwhile (its result stands).
 pub async fn finalise(
     db: &impl ConnectionTrait,
     c: &Claimed,
@@ -128,15 +249,15 @@ pub async fn finalise(
     let guard = " WHERE id = ? AND status = 'sending' AND attempts = ?";
     let (sql, mut values): (String, Vec<DbValue>) = match result {
         AttemptResult::Sent { reference } => (
-            format!("UPDATE deliveries SET status = 'sent', sent_at = ?, provider_ref = ?, message_id = ?, lease_until = NULL, last_error = NULL, updated_at = ?{guard}"),
+            format!("UPDATE deliveries SET status = 'sent', sent_at = ?, provider_ref = ?, message_id = ?, lease_until = NULL, claimed_by = NULL, last_error = NULL, updated_at = ?{guard}"),
             vec![now.into(), reference.clone().into(), identity.into(), now.into()],
         ),
         AttemptResult::Unreachable { reason } | AttemptResult::Failed { reason } => (
-            format!("UPDATE deliveries SET status = ?, last_error = ?, message_id = ?, lease_until = NULL, updated_at = ?{guard}"),
+            format!("UPDATE deliveries SET status = ?, last_error = ?, message_id = ?, lease_until = NULL, claimed_by = NULL, updated_at = ?{guard}"),
             vec![result.status().into(), reason.clone().into(), identity.into(), now.into()],
         ),
         AttemptResult::Retry { reason, at } => (
-            format!("UPDATE deliveries SET status = 'pending', last_error = ?, message_id = ?, next_attempt_at = ?, lease_until = NULL, updated_at = ?{guard}"),
+            format!("UPDATE deliveries SET status = 'pending', last_error = ?, message_id = ?, next_attempt_at = ?, lease_until = NULL, claimed_by = NULL, updated_at = ?{guard}"),
             vec![reason.clone().into(), identity.into(), (*at).into(), now.into()],
         ),
     };
@@ -148,7 +269,55 @@ pub async fn finalise(
     Ok(res.rows_affected() == 1)
 }
 
-/// Deliveries of an incident counted by channel and status.
+/// A provider's later word on a sent message (an SMS status callback), found by the
+/// provider's message id: `delivered`, or `undelivered` (then the person is tried on their
+/// next channel). Returns the delivery it concerned, if any changed.
+pub async fn provider_status(
+    db: &impl ConnectionTrait,
+    channel: Channel,
+    provider_ref: &str,
+    status: DeliveryStatus,
+    reason: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<Option<Claimed>, DbErr> {
+    let rows = db
+        .query_all(stmt(
+            db.get_database_backend(),
+            &format!(
+                "UPDATE deliveries SET status = ?, last_error = COALESCE(?, last_error), updated_at = ? \
+                 WHERE channel = ? AND provider_ref = ? AND status IN ('sent', 'delivered') \
+                 AND status <> ? {RETURNING}"
+            ),
+            [
+                status.into(),
+                reason.map(str::to_owned).into(),
+                now.into(),
+                channel.into(),
+                provider_ref.into(),
+                status.into(),
+            ],
+        ))
+        .await?;
+    rows.first().map(claimed).transpose()
+}
+
+/// Stops what has not gone out yet: pending deliveries of the incident become `cancelled`.
+pub async fn cancel_pending(
+    txn: &impl ConnectionTrait,
+    incident_id: i64,
+    now: DateTime<Utc>,
+) -> Result<u64, DbErr> {
+    Ok(txn
+        .execute(stmt(
+            txn.get_database_backend(),
+            "UPDATE deliveries SET status = 'cancelled', updated_at = ? WHERE incident_id = ? AND status = 'pending'",
+            [now.into(), incident_id.into()],
+        ))
+        .await?
+        .rows_affected())
+}
+
+/// Deliveries (attempted channels) of an incident counted by channel and status.
 pub async fn counts(
     db: &impl ConnectionTrait,
     incident_id: i64,
@@ -171,4 +340,99 @@ pub async fn counts(
             ))
         })
         .collect()
+}
+
+/// People of the incident by where their notification stands: reached on some channel
+/// (`sent`), still on its way (`pending`), given up after failures (`failed`), stopped
+/// (`cancelled`), or no channel could reach them (`unreachable`). Each person counts once.
+pub async fn people(
+    db: &impl ConnectionTrait,
+    incident_id: i64,
+) -> Result<Vec<(String, i64)>, DbErr> {
+    let rows = db
+        .query_all(stmt(
+            db.get_database_backend(),
+            "SELECT state, COUNT(*) AS n FROM (SELECT p.subject_id, CASE \
+             WHEN SUM(CASE WHEN d.status IN ('sent', 'delivered') THEN 1 ELSE 0 END) > 0 THEN 'sent' \
+             WHEN SUM(CASE WHEN d.status IN ('pending', 'sending') THEN 1 ELSE 0 END) > 0 THEN 'pending' \
+             WHEN SUM(CASE WHEN d.status = 'cancelled' THEN 1 ELSE 0 END) > 0 THEN 'cancelled' \
+             WHEN SUM(CASE WHEN d.status IN ('failed', 'undelivered') THEN 1 ELSE 0 END) > 0 THEN 'failed' \
+             ELSE 'unreachable' END AS state \
+             FROM incident_population p LEFT JOIN deliveries d \
+             ON d.incident_id = p.incident_id AND d.subject_id = p.subject_id \
+             WHERE p.incident_id = ? GROUP BY p.subject_id) per_person GROUP BY state",
+            [incident_id.into()],
+        ))
+        .await?;
+    rows.into_iter()
+        .map(|r| Ok((r.try_get("", "state")?, r.try_get("", "n")?)))
+        .collect()
+}
+
+/// Deliveries of the incident queued at `at`, per channel (what one dispatch queued).
+pub async fn queued_at(
+    db: &impl ConnectionTrait,
+    incident_id: i64,
+    at: DateTime<Utc>,
+) -> Result<Vec<(Channel, i64)>, DbErr> {
+    let rows = db
+        .query_all(stmt(
+            db.get_database_backend(),
+            "SELECT channel, COUNT(*) AS n FROM deliveries WHERE incident_id = ? AND created_at = ? GROUP BY channel",
+            [incident_id.into(), at.into()],
+        ))
+        .await?;
+    rows.into_iter()
+        .map(|r| {
+            let c: String = r.try_get("", "channel")?;
+            Ok((Channel::from_stored(&c)?, r.try_get("", "n")?))
+        })
+        .collect()
+}
+
+/// Sums `f` over the texts of the notices queued at `at` on `channel`, in batches.
+pub async fn queued_texts(
+    db: &impl ConnectionTrait,
+    incident_id: i64,
+    channel: Channel,
+    at: DateTime<Utc>,
+    f: impl Fn(&str) -> u64,
+) -> Result<u64, DbErr> {
+    let mut after = 0i64;
+    let mut sum = 0;
+    loop {
+        let rows = db
+            .query_all(stmt(
+                db.get_database_backend(),
+                "SELECT d.id, n.body_text FROM deliveries d JOIN notices n ON n.id = d.notice_id \
+                 WHERE d.incident_id = ? AND d.channel = ? AND d.created_at = ? AND d.id > ? \
+                 ORDER BY d.id LIMIT 1000",
+                [incident_id.into(), channel.into(), at.into(), after.into()],
+            ))
+            .await?;
+        let Some(last) = rows.last() else {
+            return Ok(sum);
+        };
+        after = last.try_get("", "id")?;
+        for r in &rows {
+            sum += f(&r.try_get::<String>("", "body_text")?);
+        }
+    }
+}
+
+/// People of the incident with at least one delivery.
+pub async fn people_with_deliveries(
+    db: &impl ConnectionTrait,
+    incident_id: i64,
+) -> Result<i64, DbErr> {
+    let row = db
+        .query_one(stmt(
+            db.get_database_backend(),
+            "SELECT COUNT(DISTINCT subject_id) AS n FROM deliveries WHERE incident_id = ?",
+            [incident_id.into()],
+        ))
+        .await?;
+    row.map(|r| r.try_get("", "n"))
+        .transpose()
+        .map(|n| n.unwrap_or(0))
 }

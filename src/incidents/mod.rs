@@ -16,5 +16,5 @@ pub use api::routes;
 pub use error::IncidentError;
 pub use model::{Incident, NoticeState};
 pub use new::{create, Content, CreateIncident, NewIncident};
-pub use status::Status;
+pub use status::{DeliveryState, Status};
 pub use store::{find, record_event};

@@ -1,6 +1,6 @@
 //! An incident as the code sees it: typed, parsed from its row, failing loudly on a row that
 //! Tocsin did not write.
-use super::Status;
+use super::{DeliveryState, Status};
 use crate::domain::{Channel, Corrupt, Severity};
 use chrono::{DateTime, Utc};
 use entity::incident;
@@ -51,6 +51,8 @@ pub struct Incident {
     /// Bumped by every change to what the notices say or who gets them.
     pub content_version: i32,
     pub notices: NoticeState,
+    /// Whether its deliveries go out (running), wait (paused) or were stopped (cancelled).
+    pub delivery_state: DeliveryState,
     pub created_by: Option<i64>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
@@ -74,6 +76,7 @@ impl TryFrom<incident::Model> for Incident {
             id: m.id,
             severity: Severity::from_stored(&m.severity)?,
             status: Status::from_stored(&m.status)?,
+            delivery_state: DeliveryState::from_stored(&m.delivery_state)?,
             data_categories: list("data_categories list", &m.data_categories)?,
             systems: list("systems list", &m.systems)?,
             mitigations: list("mitigations list", &m.mitigations)?,
@@ -159,6 +162,7 @@ impl Incident {
                 "approved": self.is_approved(),
                 "dispatched_at": n.dispatched_at,
             },
+            "delivery_state": self.delivery_state,
             "created_at": self.created_at,
             "updated_at": self.updated_at,
         })

@@ -13,6 +13,16 @@ text_enum! {
     }
 }
 
+text_enum! {
+    /// Whether the incident's deliveries go out: a dispatch can be paused, resumed and
+    /// cancelled.
+    pub enum DeliveryState ("a delivery state") {
+        Running = "running",
+        Paused = "paused",
+        Cancelled = "cancelled",
+    }
+}
+
 impl Status {
     /// Where an incident may go from here: one step forward, or closed early when it turns
     /// out not to be a breach (before anyone was notified). Closed is final.

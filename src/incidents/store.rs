@@ -86,6 +86,7 @@ pub async fn insert(
         kind: Set(new.kind.clone()),
         severity: Set(new.severity.as_str().into()),
         status: Set(Status::Open.as_str().into()),
+        delivery_state: Set(super::DeliveryState::Running.as_str().into()),
         aware_at: Set(new.aware_at),
         occurred_from: Set(c.occurred_from),
         occurred_to: Set(c.occurred_to),
@@ -286,6 +287,25 @@ pub mod approval {
         }
         Ok(q.exec(txn).await?.rows_affected == 1)
     }
+}
+
+/// Moves the incident's delivery state `from` → `to`, guarded; returns whether it moved.
+pub async fn set_delivery_state(
+    txn: &impl ConnectionTrait,
+    id: i64,
+    from: super::DeliveryState,
+    to: super::DeliveryState,
+    now: DateTime<Utc>,
+) -> Result<bool, IncidentError> {
+    use incident::Column as C;
+    let res = incident::Entity::update_many()
+        .col_expr(C::DeliveryState, Expr::value(to.as_str()))
+        .col_expr(C::UpdatedAt, Expr::value(now))
+        .filter(C::Id.eq(id))
+        .filter(C::DeliveryState.eq(from.as_str()))
+        .exec(txn)
+        .await?;
+    Ok(res.rows_affected == 1)
 }
 
 /// Appends an event to the incident's timeline and the same change to the audit log.

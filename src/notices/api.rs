@@ -1,7 +1,8 @@
 //! `POST …/notices` (compose), `GET …/notices/preview`, `POST …/approval` (approve) and
 //! `DELETE …/approval` (withdraw): thin adapters over the use cases.
+use super::approval;
 use super::compose::{compose, ComposeInput};
-use super::{approval, preview::preview};
+use super::preview::{preview, PreviewInput};
 use crate::app::AppState;
 use crate::auth::{Action, Auth};
 use crate::domain::Channel;
@@ -37,6 +38,8 @@ async fn compose_notices(
     let input = ComposeInput {
         templates: &state.templates,
         playbooks: &state.playbooks,
+        links: &state.links,
+        sms_max_segments: state.settings.channels.sms_max_segments,
         announcement_url: announcement_url(&state, id).await?,
     };
     let composed = compose(&state.db, input, &actor, id, state.clock.now()).await?;
@@ -60,16 +63,14 @@ async fn show_preview(
         None => Channel::Email,
         Some(c) => Channel::parse(c).map_err(|e| AppError::field("channel", e.0))?,
     };
-    let p = preview(
-        &state.db,
-        &state.templates,
-        &state.playbooks,
-        announcement_url(&state, id).await?,
-        id,
-        &q.external_id,
-        channel,
-    )
-    .await?;
+    let input = PreviewInput {
+        templates: &state.templates,
+        playbooks: &state.playbooks,
+        links: &state.links,
+        sms_max_segments: state.settings.channels.sms_max_segments,
+        announcement_url: announcement_url(&state, id).await?,
+    };
+    let p = preview(&state.db, input, id, &q.external_id, channel).await?;
     Ok(Json(json!(p)))
 }
 

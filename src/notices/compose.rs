@@ -2,10 +2,11 @@
 //! the incident's row lock, named by the digest of everything rendered.
 use super::approval::{self, CompositionDigest};
 use super::content::NoticeContent;
-use super::{render, store, NoticeError};
+use super::{links, render, store, NoticeError};
 use crate::audit::Actor;
 use crate::domain::Channel;
 use crate::incidents::{self, Status};
+use crate::links::Links;
 use crate::playbooks::Playbooks;
 use crate::population;
 use crate::templates::Templates;
@@ -28,12 +29,20 @@ pub struct Composed {
 pub struct ComposeInput<'a> {
     pub templates: &'a Templates,
     pub playbooks: &'a Playbooks,
+    pub links: &'a Links,
+    /// The most segments an SMS may take.
+    pub sms_max_segments: usize,
     /// The public announcement's address, when one is published (notices link to it).
     pub announcement_url: Option<String>,
 }
 
-/// The channels notices are composed for so far.
-const COMPOSED: &[Channel] = &[Channel::Email];
+/// The channels composed for an incident: the full notice (e-mail) always, it is what
+/// `/n/{code}` shows; the others the incident uses.
+fn channels(incident: &[Channel]) -> Vec<Channel> {
+    let mut out = vec![Channel::Email];
+    out.extend(incident.iter().copied().filter(|c| *c != Channel::Email));
+    out
+}
 
 /// Composes the notices of everyone in the population, replacing earlier ones in place. Any
 /// approval of an earlier composition lapses: a second person must approve this one.
@@ -55,17 +64,41 @@ pub async fn compose(
     let fingerprint = input.templates.fingerprint();
     let content = NoticeContent::build(&inc, input.playbooks, input.announcement_url);
     let mut digest = CompositionDigest::new(inc.id, inc.content_version, fingerprint);
+    let channels = channels(&inc.channels);
+    let verify_url = input.links.to("/verify");
     let mut after = 0i64;
     let mut count = 0u64;
     loop {
         let people = population::store::people(&txn, incident_id, after, BATCH).await?;
         let Some(last) = people.last() else { break };
         after = last.position;
-        let mut notices = Vec::with_capacity(people.len() * COMPOSED.len());
+        let ids: Vec<i64> = people.iter().map(|p| p.subject_id).collect();
+        let codes = links::codes(&txn, incident_id, &ids, now).await?;
+        let devices = if channels.contains(&Channel::Push) {
+            population::store::live_devices(&txn, &ids).await?
+        } else {
+            Default::default()
+        };
+        let mut notices = Vec::with_capacity(people.len() * channels.len());
         for p in &people {
-            for &channel in COMPOSED {
-                let n = render::notice(input.templates, &content, p, channel)
-                    .map_err(NoticeError::Render)?;
+            let code = codes.get(&p.subject_id).map(String::as_str);
+            let link = code.map(|c| input.links.to(&format!("/n/{c}")));
+            let ctx = render::Context {
+                templates: input.templates,
+                content: &content,
+                link: link.as_deref(),
+                code,
+                verify_url: &verify_url,
+                sms_max_segments: input.sms_max_segments,
+            };
+            let person_devices = devices.get(&p.subject_id).map(Vec::as_slice).unwrap_or(&[]);
+            for &channel in &channels {
+                let Some(n) = ctx
+                    .notice(p, person_devices, channel)
+                    .map_err(NoticeError::Render)?
+                else {
+                    continue;
+                };
                 digest.add(&n);
                 notices.push(n);
             }

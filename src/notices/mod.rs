@@ -7,10 +7,13 @@ pub mod approval;
 pub mod compose;
 pub mod content;
 mod error;
+pub mod links;
 pub mod preview;
+mod public;
 pub mod render;
 pub mod store;
 
 pub use api::routes;
 pub use content::NoticeContent;
 pub use error::NoticeError;
+pub use public::routes as public_routes;

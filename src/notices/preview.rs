@@ -4,6 +4,7 @@ use super::content::NoticeContent;
 use super::{render, store, NoticeError};
 use crate::domain::Channel;
 use crate::incidents;
+use crate::links::Links;
 use crate::playbooks::Playbooks;
 use crate::population;
 use crate::templates::Templates;
@@ -24,23 +25,34 @@ pub struct Preview {
     pub subject: String,
     pub text: String,
     pub html: Option<String>,
+    /// SMS: how many segments it takes and in which encoding.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sms: Option<SmsCost>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct SmsCost {
+    pub segments: usize,
+    pub encoding: &'static str,
+    pub characters: usize,
+}
+
+/// What a preview needs besides the database.
+pub struct PreviewInput<'a> {
+    pub templates: &'a Templates,
+    pub playbooks: &'a Playbooks,
+    pub links: &'a Links,
+    pub sms_max_segments: usize,
+    pub announcement_url: Option<String>,
 }
 
 pub async fn preview(
     db: &DatabaseConnection,
-    templates: &Templates,
-    playbooks: &Playbooks,
-    announcement_url: Option<String>,
+    input: PreviewInput<'_>,
     incident_id: i64,
     external_id: &str,
     channel: Channel,
 ) -> Result<Preview, NoticeError> {
-    if channel != Channel::Email {
-        return Err(NoticeError::Invalid {
-            field: "channel",
-            reason: "only e-mail notices exist so far".into(),
-        });
-    }
     let inc = incidents::find(db, incident_id).await?;
     let person = population::store::subject_by_external_id(db, external_id)
         .await?
@@ -49,12 +61,41 @@ pub async fn preview(
     let (notice, composed, composition, version) = match stored {
         Some((n, version)) => (n, true, inc.notices.composition.clone(), version),
         None => {
-            let content = NoticeContent::build(&inc, playbooks, announcement_url);
-            let n = render::notice(templates, &content, &person, channel)
-                .map_err(NoticeError::Render)?;
+            // Not composed yet: what it would say now, with a stand-in for the person's link.
+            let content = NoticeContent::build(&inc, input.playbooks, input.announcement_url);
+            let link = input.links.to("/n/xxxxxxxxxxxxxxxx");
+            let verify_url = input.links.to("/verify");
+            let ctx = render::Context {
+                templates: input.templates,
+                content: &content,
+                link: Some(&link),
+                code: Some("xxxxxxxxxxxxxxxx"),
+                verify_url: &verify_url,
+                sms_max_segments: input.sms_max_segments,
+            };
+            let devices = population::store::live_devices(db, &[person.subject_id]).await?;
+            let devices = devices.get(&person.subject_id).cloned().unwrap_or_default();
+            let n = ctx
+                .notice(&person, &devices, channel)
+                .map_err(NoticeError::Render)?
+                .ok_or_else(|| NoticeError::Invalid {
+                    field: "channel",
+                    reason: format!("this person has no contact point on {channel}"),
+                })?;
             (n, false, None, inc.content_version)
         }
     };
+    let sms = (channel == Channel::Sms).then(|| {
+        let c = crate::delivery::wire::sms_text::count(&notice.body_text);
+        SmsCost {
+            segments: c.segments,
+            encoding: match c.encoding {
+                crate::delivery::wire::sms_text::Encoding::Gsm7 => "GSM-7",
+                crate::delivery::wire::sms_text::Encoding::Ucs2 => "UCS-2",
+            },
+            characters: notice.body_text.chars().count(),
+        }
+    });
     Ok(Preview {
         external_id: external_id.to_owned(),
         channel,
@@ -66,5 +107,6 @@ pub async fn preview(
         subject: notice.subject_line,
         text: notice.body_text,
         html: notice.body_html,
+        sms,
     })
 }

@@ -186,3 +186,87 @@ pub async fn subject_by_external_id(
     })
     .transpose()
 }
+
+/// The live (not dead) push devices of these subjects.
+pub async fn live_devices(
+    db: &impl ConnectionTrait,
+    subject_ids: &[i64],
+) -> Result<std::collections::HashMap<i64, Vec<i64>>, DbErr> {
+    let mut out: std::collections::HashMap<i64, Vec<i64>> = std::collections::HashMap::new();
+    if subject_ids.is_empty() {
+        return Ok(out);
+    }
+    let marks = vec!["?"; subject_ids.len()].join(",");
+    let rows = db
+        .query_all(stmt(
+            db.get_database_backend(),
+            &format!(
+                "SELECT id, subject_id FROM subject_devices WHERE dead_at IS NULL AND subject_id IN ({marks}) ORDER BY id"
+            ),
+            subject_ids.iter().map(|&s| DbValue::from(s)),
+        ))
+        .await?;
+    for r in rows {
+        out.entry(r.try_get("", "subject_id")?)
+            .or_default()
+            .push(r.try_get("", "id")?);
+    }
+    Ok(out)
+}
+
+/// A push device as the push transport sends to it.
+pub struct DeviceRow {
+    pub id: i64,
+    pub platform: String,
+    pub token: String,
+}
+
+/// These devices, those not dead.
+pub async fn devices(db: &impl ConnectionTrait, ids: &[i64]) -> Result<Vec<DeviceRow>, DbErr> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let marks = vec!["?"; ids.len()].join(",");
+    let rows = db
+        .query_all(stmt(
+            db.get_database_backend(),
+            &format!(
+                "SELECT id, platform, token FROM subject_devices WHERE dead_at IS NULL AND id IN ({marks})"
+            ),
+            ids.iter().map(|&s| DbValue::from(s)),
+        ))
+        .await?;
+    rows.into_iter()
+        .map(|r| {
+            Ok(DeviceRow {
+                id: r.try_get("", "id")?,
+                platform: r.try_get("", "platform")?,
+                token: r.try_get("", "token")?,
+            })
+        })
+        .collect()
+}
+
+/// Marks push devices dead (unregistered, invalid): they are never used again.
+pub async fn mark_devices_dead(
+    db: &impl ConnectionTrait,
+    ids: &[i64],
+    reason: &str,
+    now: DateTime<Utc>,
+) -> Result<(), DbErr> {
+    if ids.is_empty() {
+        return Ok(());
+    }
+    let marks = vec!["?"; ids.len()].join(",");
+    let mut params: Vec<DbValue> = vec![now.into(), reason.into()];
+    params.extend(ids.iter().map(|&s| DbValue::from(s)));
+    db.execute(stmt(
+        db.get_database_backend(),
+        &format!(
+            "UPDATE subject_devices SET dead_at = ?, dead_reason = ? WHERE dead_at IS NULL AND id IN ({marks})"
+        ),
+        params,
+    ))
+    .await?;
+    Ok(())
+}

@@ -332,6 +332,7 @@ mod tests {
             created_by: None,
             created_at: aware_at,
             updated_at: aware_at,
+            delivery_state: "running".into(),
         })
         .unwrap()
     }

@@ -12,3 +12,21 @@ pub mod report;
 
 pub use api::routes;
 pub use report::{generate, Format, Generated, Regime, Report, ReportError};
+
+/// The earliest regulatory deadline Tocsin knows for an incident and its population, and the
+/// rule that sets it: so far GDPR Art. 33's 72 hours when anyone affected lives in the EEA.
+pub fn earliest_deadline(
+    incident: &crate::incidents::Incident,
+    population: &crate::population::PopulationFacts,
+) -> Option<(chrono::DateTime<chrono::Utc>, &'static str)> {
+    population
+        .by_country
+        .keys()
+        .any(|c| gdpr::in_eea(c))
+        .then(|| {
+            (
+                incident.aware_at + chrono::Duration::hours(gdpr::DEADLINE_HOURS),
+                "EU-GDPR Art. 33 (72 hours)",
+            )
+        })
+}

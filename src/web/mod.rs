@@ -2,6 +2,7 @@
 //! logic lives here.
 mod extract;
 mod health;
+pub mod limit;
 mod page;
 
 pub use extract::ApiJson;
@@ -34,6 +35,7 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::population::routes().layer(axum::extract::DefaultBodyLimit::disable()))
         .merge(health::routes())
         .merge(crate::announcements::public_routes())
+        .merge(crate::notices::public_routes())
         .fallback(not_found)
         .layer(middleware::from_fn_with_state(state.clone(), track))
         .layer(SetResponseHeaderLayer::overriding(

@@ -1,5 +1,8 @@
 //! Settings from the environment (`TOCSIN_*`). A bad value stops start-up with a message that
 //! names the variable.
+mod channels;
+
+pub use channels::{ApnsProvider, ChannelSettings, FcmProvider, SmsProvider, VapidProvider};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
@@ -63,6 +66,8 @@ pub struct Settings {
     /// The largest subjects upload the API accepts (bytes); it is kept on disk while it
     /// arrives, so this bounds the disk an upload may take.
     pub import_max_bytes: u64,
+    /// SMS and push providers, SMS segments and price, per-channel rates.
+    pub channels: ChannelSettings,
 }
 
 /// A database URL; its `Debug` hides any password.
@@ -221,6 +226,7 @@ impl Settings {
             max_attempts,
             send_concurrency,
             import_max_bytes,
+            channels: ChannelSettings::from_lookup(&get)?,
         })
     }
 }
