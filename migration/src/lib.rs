@@ -9,6 +9,7 @@ mod m20261125_000004_create_incidents;
 mod m20261125_000005_create_delivery;
 mod m20261125_000006_create_regulation;
 mod m20261130_000007_bind_approvals;
+mod m20261201_000011_idempotency;
 
 pub struct Migrator;
 
@@ -23,6 +24,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000005_create_delivery::Migration),
             Box::new(m20261125_000006_create_regulation::Migration),
             Box::new(m20261130_000007_bind_approvals::Migration),
+            Box::new(m20261201_000011_idempotency::Migration),
         ]
     }
 }
