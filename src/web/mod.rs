@@ -2,9 +2,11 @@
 //! logic lives here.
 mod extract;
 mod health;
+pub mod idempotency;
 mod page;
 
 pub use extract::ApiJson;
+pub use idempotency::idempotent;
 pub use page::Page;
 
 use crate::app::AppState;
