@@ -6,6 +6,7 @@ use crate::auth::{Action, Auth};
 use crate::domain::Channel;
 use crate::error::AppResult;
 use crate::incidents;
+use crate::web::idempotent;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::routing::{get, post};
@@ -14,7 +15,7 @@ use serde_json::{json, Map, Value};
 
 pub fn routes() -> Router<AppState> {
     Router::new()
-        .route("/api/v1/incidents/{id}/dispatch", post(start))
+        .route("/api/v1/incidents/{id}/dispatch", post(idempotent(start)))
         .route("/api/v1/incidents/{id}/delivery", get(progress))
 }
 
