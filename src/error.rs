@@ -19,6 +19,9 @@ pub enum AppError {
     /// 422: fields failed validation; `details` maps field name to reason.
     #[error("validation failed")]
     Validation(Vec<(String, String)>),
+    /// 422 with its own code: well-formed, but not acceptable as it stands.
+    #[error("{message}")]
+    Unprocessable { code: &'static str, message: String },
     /// 401: no valid credentials.
     #[error("authentication required")]
     Unauthorized,
@@ -108,6 +111,9 @@ impl IntoResponse for AppError {
                     message,
                     Value::Object(details),
                 )
+            }
+            AppError::Unprocessable { code, message } => {
+                (StatusCode::UNPROCESSABLE_ENTITY, code, message, Value::Null)
             }
             AppError::Unauthorized => (
                 StatusCode::UNAUTHORIZED,

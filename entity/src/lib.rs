@@ -5,6 +5,7 @@ pub mod api_token;
 pub mod audit_head;
 pub mod audit_log;
 pub mod delivery;
+pub mod idempotency_key;
 pub mod incident;
 pub mod incident_event;
 pub mod incident_population;

@@ -7,6 +7,7 @@ use crate::auth::{Action, Auth};
 use crate::domain::Channel;
 use crate::error::{AppError, AppResult};
 use crate::incidents::{self, DeliveryState};
+use crate::web::idempotent;
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
@@ -21,7 +22,7 @@ use std::time::Duration;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
-        .route("/api/v1/incidents/{id}/dispatch", post(start))
+        .route("/api/v1/incidents/{id}/dispatch", post(idempotent(start)))
         .route("/api/v1/incidents/{id}/delivery", get(progress))
         .route("/api/v1/incidents/{id}/delivery/stream", get(stream))
         .route("/api/v1/incidents/{id}/delivery/pause", post(pause))

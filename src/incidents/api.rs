@@ -5,7 +5,7 @@ use super::{store, Status};
 use crate::app::AppState;
 use crate::auth::{Action, Auth};
 use crate::error::{AppError, AppResult};
-use crate::web::{ApiJson, Page};
+use crate::web::{idempotent, ApiJson, Page};
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::routing::get;
@@ -16,7 +16,7 @@ use serde_json::{json, Value};
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/api/v1/playbooks", get(playbooks))
-        .route("/api/v1/incidents", get(list).post(open))
+        .route("/api/v1/incidents", get(list).post(idempotent(open)))
         .route("/api/v1/incidents/{id}", get(show).patch(change))
         .route("/api/v1/incidents/{id}/timeline", get(timeline))
 }

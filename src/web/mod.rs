@@ -2,10 +2,12 @@
 //! logic lives here.
 mod extract;
 mod health;
+pub mod idempotency;
 pub mod limit;
 mod page;
 
 pub use extract::ApiJson;
+pub use idempotency::idempotent;
 pub use page::Page;
 
 use crate::app::AppState;

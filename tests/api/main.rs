@@ -11,6 +11,7 @@ mod demo;
 mod dispatcher;
 mod flow;
 mod health;
+mod idempotency;
 mod integrity;
 mod races;
 mod reports;

@@ -269,7 +269,7 @@ async fn recomposing_during_a_dispatch_never_deletes_deliveries() {
 }
 
 /// Backends of this test's database waiting for a lock.
-async fn waiters(app: &TestApp) -> i64 {
+pub async fn waiters(app: &TestApp) -> i64 {
     let row = app
         .db
         .query_one(Statement::from_string(
@@ -283,7 +283,7 @@ async fn waiters(app: &TestApp) -> i64 {
     row.try_get::<i64>("", "n").unwrap()
 }
 
-async fn wait_for_waiters(app: &TestApp, n: i64) {
+pub async fn wait_for_waiters(app: &TestApp, n: i64) {
     while waiters(app).await < n {
         tokio::task::yield_now().await;
     }
