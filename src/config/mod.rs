@@ -63,6 +63,9 @@ pub struct Settings {
     pub max_attempts: i32,
     /// Deliveries sent at once by one dispatcher.
     pub send_concurrency: usize,
+    /// How long a worker's claim holds without a heartbeat (`TOCSIN_LEASE_SECS`, 30): rows of
+    /// a worker that died are taken over after it.
+    pub lease: std::time::Duration,
     /// The largest subjects upload the API accepts (bytes); it is kept on disk while it
     /// arrives, so this bounds the disk an upload may take.
     pub import_max_bytes: u64,
@@ -209,6 +212,7 @@ impl Settings {
         )?);
         let max_attempts = number("TOCSIN_MAX_ATTEMPTS", 8, 1, 100)? as i32;
         let send_concurrency = number("TOCSIN_SEND_CONCURRENCY", 16, 1, 1024)? as usize;
+        let lease = std::time::Duration::from_secs(number("TOCSIN_LEASE_SECS", 30, 3, 3600)?);
         let import_max_bytes = number("TOCSIN_IMPORT_MAX_BYTES", 2 << 30, 1, 1 << 50)?;
 
         Ok(Settings {
@@ -225,6 +229,7 @@ impl Settings {
             retry_base,
             max_attempts,
             send_concurrency,
+            lease,
             import_max_bytes,
             channels: ChannelSettings::from_lookup(&get)?,
         })

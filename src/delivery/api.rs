@@ -93,9 +93,8 @@ async fn start(
 /// People counted once each in `total` and its buckets; attempts per channel in `by_channel`.
 async fn delivery_view(state: &AppState, id: i64) -> AppResult<Value> {
     let inc = incidents::find(&state.db, id).await?;
-    let blank = || json!({ "total": 0, "pending": 0, "sent": 0, "failed": 0, "unreachable": 0 });
+    let blank = || json!({ "total": 0, "pending": 0, "sent": 0, "failed": 0, "unreachable": 0, "cancelled": 0 });
     let mut total = blank();
-    total["cancelled"] = json!(0);
     if inc.notices.dispatched_at.is_some() {
         for (state_name, n) in store::people(&state.db, id).await? {
             total["total"] = json!(total["total"].as_i64().unwrap_or(0) + n);

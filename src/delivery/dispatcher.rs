@@ -24,8 +24,6 @@ use std::sync::Arc;
 use tokio::sync::{mpsc, Notify, Semaphore};
 use tokio_util::sync::CancellationToken;
 
-/// How long a claim holds without a heartbeat: a dead worker's rows are taken over after it.
-pub const LEASE_SECS: i64 = 30;
 const MAX_BACKOFF_SECS: i64 = 6 * 3600;
 /// Results written per finaliser transaction at most.
 const FINALISE_BATCH: usize = 512;
@@ -41,6 +39,8 @@ pub struct Policy {
     pub concurrency: usize,
     /// A delivery older than this is not retried any more (it fails and falls back).
     pub max_age: Duration,
+    /// How long a claim holds without a heartbeat (renewed every third of it).
+    pub lease: Duration,
 }
 
 impl Policy {
@@ -49,6 +49,7 @@ impl Policy {
             retry_base: s.retry_base,
             concurrency: s.send_concurrency,
             max_age: Duration::hours(24),
+            lease: Duration::from_std(s.lease).unwrap_or(Duration::seconds(30)),
         }
     }
 }
@@ -175,13 +176,15 @@ impl Dispatcher {
     }
 
     async fn heartbeat(self, shutdown: CancellationToken) {
-        let every = std::time::Duration::from_secs((LEASE_SECS / 3) as u64);
+        let every = (self.policy.lease / 3)
+            .to_std()
+            .unwrap_or(std::time::Duration::from_secs(10));
         loop {
             tokio::select! {
                 _ = shutdown.cancelled() => return,
                 _ = tokio::time::sleep(every) => {}
             }
-            let until = self.clock.now() + Duration::seconds(LEASE_SECS);
+            let until = self.clock.now() + self.policy.lease;
             if let Err(e) = store::renew(&self.db, &self.worker, until).await {
                 tracing::warn!(error = %e, "renewing leases failed");
             }
@@ -204,7 +207,10 @@ impl Dispatcher {
     /// Claims and sends until a claim comes back empty, then waits for every result to be
     /// recorded.
     async fn pass(&self) -> anyhow::Result<u64> {
-        let (tx, rx) = mpsc::channel::<Done>(FINALISE_BATCH * 2);
+        // Results wait here at most `concurrency` deep, so what a crash can leave sent but
+        // unrecorded stays small: the sends in flight, the results queued, the batch being
+        // written.
+        let (tx, rx) = mpsc::channel::<Done>(self.policy.concurrency);
         let finaliser = tokio::spawn(self.clone().finalise_all(rx));
         let sem = Arc::new(Semaphore::new(self.policy.concurrency));
         let mut attempts = 0u64;
@@ -218,7 +224,7 @@ impl Dispatcher {
                     &self.db,
                     &self.worker,
                     (room * 2).min(2000) as i64,
-                    now + Duration::seconds(LEASE_SECS),
+                    now + self.policy.lease,
                     now,
                 )
                 .await?;

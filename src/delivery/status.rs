@@ -1,5 +1,7 @@
 //! Where a delivery is: pending → sending → sent, or back to pending for a retry; unreachable
-//! when the channel can never reach the person; failed when the retries ran out.
+//! when the channel can never reach the person; failed when the retries ran out; delivered or
+//! undelivered when the provider later says so (SMS status callbacks); cancelled when the
+//! incident's delivery was cancelled before it went out.
 use crate::domain::text_enum;
 
 text_enum! {
@@ -7,8 +9,11 @@ text_enum! {
         Pending = "pending",
         Sending = "sending",
         Sent = "sent",
+        Delivered = "delivered",
+        Undelivered = "undelivered",
         Unreachable = "unreachable",
         Failed = "failed",
+        Cancelled = "cancelled",
     }
 }
 
@@ -17,9 +22,10 @@ impl DeliveryStatus {
     pub fn bucket(self) -> &'static str {
         match self {
             DeliveryStatus::Pending | DeliveryStatus::Sending => "pending",
-            DeliveryStatus::Sent => "sent",
+            DeliveryStatus::Sent | DeliveryStatus::Delivered => "sent",
             DeliveryStatus::Unreachable => "unreachable",
-            DeliveryStatus::Failed => "failed",
+            DeliveryStatus::Failed | DeliveryStatus::Undelivered => "failed",
+            DeliveryStatus::Cancelled => "cancelled",
         }
     }
 }

@@ -7,6 +7,8 @@ mod accounts;
 mod announcements;
 mod audit;
 mod cli;
+mod crash;
+mod delivery;
 mod demo;
 mod dispatcher;
 mod flow;

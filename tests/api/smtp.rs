@@ -134,7 +134,11 @@ pub struct SmtpServer {
 #[derive(Debug, Clone, Copy)]
 enum Rule {
     Reject(u16),
-    Defer { remaining: u32 },
+    Defer {
+        remaining: u32,
+    },
+    /// Take the message, but answer its final `.` only once released.
+    Hold,
 }
 
 #[derive(Default)]
@@ -146,6 +150,9 @@ struct State {
     connections_accepted: usize,
     /// Clones of the open connections' sockets, to shut them down on drop.
     open: HashMap<usize, TcpStream>,
+    /// Messages waiting for `release` before their final reply.
+    held: usize,
+    released: bool,
 }
 
 struct Shared {
@@ -258,6 +265,39 @@ impl SmtpServer {
         self.set_rule(address, Rule::Defer { remaining: times });
     }
 
+    /// Take messages to `address` but keep their final reply (after DATA's `.`) until
+    /// [`SmtpServer::release`]: the client waits as on a slow server. A held message is
+    /// recorded as received when released, whether or not its client is still there (as a
+    /// real server would have it).
+    pub fn hold(&self, address: &str) {
+        self.set_rule(address, Rule::Hold);
+    }
+
+    /// Messages now held.
+    pub fn held(&self) -> usize {
+        self.shared.lock().held
+    }
+
+    /// Waits until at least `n` messages are held; panics after `timeout`.
+    pub async fn wait_for_held(&self, n: usize, timeout: Duration) {
+        let shared = self.shared.clone();
+        unblock(move || {
+            let state = shared.wait_until(timeout, |s| s.held >= n);
+            assert!(
+                state.held >= n,
+                "waited {timeout:?} for {n} held message(s), {} held",
+                state.held
+            );
+        })
+        .await
+    }
+
+    /// Lets every held message (and every later one) through.
+    pub fn release(&self) {
+        self.shared.lock().released = true;
+        self.shared.changed.notify_all();
+    }
+
     /// Forget the rule for `address`: accept it from now on.
     pub fn accept(&self, address: &str) {
         self.shared.lock().rules.remove(&address.to_lowercase());
@@ -327,6 +367,7 @@ async fn unblock<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> T
 impl Drop for SmtpServer {
     fn drop(&mut self) {
         self.shared.stopping.store(true, Ordering::SeqCst);
+        self.shared.changed.notify_all();
         // Wake the accept loop; it sees `stopping` and returns.
         let _ = TcpStream::connect(self.addr);
         if let Some(accept) = self.accept.take() {
@@ -455,6 +496,25 @@ impl Handler for Connection {
     }
 
     fn data_end(&mut self) -> Response {
+        let hold = {
+            let state = self.shared.lock();
+            self.to
+                .iter()
+                .any(|t| matches!(state.rules.get(&t.to_lowercase()), Some(Rule::Hold)))
+                && !state.released
+        };
+        if hold {
+            self.shared.lock().held += 1;
+            self.shared.changed.notify_all();
+            let mut state = self
+                .shared
+                .changed
+                .wait_while(self.shared.lock(), |s| {
+                    !s.released && !self.shared.stopping.load(Ordering::SeqCst)
+                })
+                .unwrap_or_else(PoisonError::into_inner);
+            state.held -= 1;
+        }
         let received = Received {
             from: std::mem::take(&mut self.from),
             to: std::mem::take(&mut self.to),
