@@ -135,7 +135,8 @@ impl Channels {
         db: &sea_orm::DatabaseConnection,
     ) -> anyhow::Result<Channels> {
         let _ = db;
-        let _ = links;
-        Ok(Channels::default().with(Arc::new(super::email::Email::from_settings(settings)?)))
+        Ok(Channels::default()
+            .with(Arc::new(super::email::Email::from_settings(settings)?))
+            .with(Arc::new(super::sms::Sms::from_settings(settings, links)?)))
     }
 }
