@@ -1,6 +1,7 @@
 //! Integration tests: the real app over HTTP (and the real binary), each on SQLite and
 //! PostgreSQL.
 mod helpers;
+mod providers;
 mod smtp;
 
 mod accounts;
