@@ -65,7 +65,29 @@ async fn without_a_provider_sms_are_json_files_for_the_owner_only(app: TestApp) 
     assert_eq!(status, 403, "no provider, no callbacks");
 }
 
-crate::on_both_databases!(without_a_provider_sms_are_json_files_for_the_owner_only);
+/// Cancelled before the dispatcher ran: nothing is written, and the counts say why.
+async fn sms_cancelled_before_they_go_out_are_counted_as_cancelled(app: TestApp) {
+    let (t, id) = dispatched(&app, &["sms"], &["s-a", "s-b", "s-c"]).await;
+    let (status, body) = app
+        .post_json(
+            &format!("/api/v1/incidents/{id}/delivery/cancel"),
+            &t.responder,
+            &serde_json::json!({}),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let del = crate::sms::delivery(&app, &t, id).await;
+    assert_eq!(del["cancelled"], 3, "{del}");
+    assert_eq!(del["by_channel"]["sms"]["cancelled"], 3, "{del}");
+    assert_eq!(del["by_channel"]["sms"]["sent"], 0, "{del}");
+    assert_eq!(app.drain().await, 0, "nothing left to send");
+    assert!(!app.test_db.dir.path().join("outbox/sms").exists());
+}
+
+crate::on_both_databases!(
+    without_a_provider_sms_are_json_files_for_the_owner_only,
+    sms_cancelled_before_they_go_out_are_counted_as_cancelled
+);
 
 /// The built-in templates, but an SMS that carries the incident's summary.
 fn templates_with_summary_in_sms(into: &std::path::Path) -> String {
