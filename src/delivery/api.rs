@@ -1,5 +1,5 @@
 //! `POST …/dispatch` (and its plan), `GET …/delivery` (and its live stream), and
-//! `POST …/delivery/{pause,resume,cancel}`.
+//! `POST …/delivery/{pause,resume,cancel}`; providers' status callbacks (`callbacks`).
 use super::dispatch::{control, dispatch, plan, Options};
 use super::store;
 use crate::app::AppState;
@@ -28,6 +28,7 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/incidents/{id}/delivery/pause", post(pause))
         .route("/api/v1/incidents/{id}/delivery/resume", post(resume))
         .route("/api/v1/incidents/{id}/delivery/cancel", post(cancel))
+        .merge(super::callbacks::routes())
 }
 
 #[derive(Deserialize)]

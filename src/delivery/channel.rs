@@ -127,12 +127,16 @@ impl Channels {
         self.0.get(&c)
     }
 
-    /// The transports the settings configure.
+    /// The transports the settings configure. `links` are the public URLs providers call back
+    /// (SMS status callbacks).
     pub fn from_settings(
         settings: &crate::config::Settings,
+        links: &crate::links::Links,
         db: &sea_orm::DatabaseConnection,
     ) -> anyhow::Result<Channels> {
         let _ = db;
-        Ok(Channels::default().with(Arc::new(super::email::Email::from_settings(settings)?)))
+        Ok(Channels::default()
+            .with(Arc::new(super::email::Email::from_settings(settings)?))
+            .with(Arc::new(super::sms::Sms::from_settings(settings, links)?)))
     }
 }

@@ -99,15 +99,41 @@ fn limiters(s: &Settings) -> HashMap<Channel, Limiter> {
 
 impl Dispatcher {
     /// A dispatcher over `db` with the channels the settings configure: all `tocsin worker`
-    /// needs.
+    /// needs. Links follow `TOCSIN_PUBLIC_URL`, else the configured address.
     pub fn build(
         db: DatabaseConnection,
         settings: &Settings,
         metrics: Arc<Metrics>,
         wakeup: Arc<Notify>,
     ) -> anyhow::Result<Dispatcher> {
+        let links = crate::links::Links::new(&settings.public_url.clone().unwrap_or_else(|| {
+            url::Url::parse(&format!("http://{}", settings.addr)).expect("an address is a URL")
+        }));
+        Dispatcher::with_links(db, settings, metrics, wakeup, links)
+    }
+
+    /// The dispatcher of a running application (shares its wake-up, metrics, clock and links).
+    pub fn for_app(state: &AppState) -> anyhow::Result<Dispatcher> {
+        let mut d = Dispatcher::with_links(
+            state.db.clone(),
+            &state.settings,
+            state.metrics.clone(),
+            state.dispatch_wakeup.clone(),
+            state.links.clone(),
+        )?;
+        d.clock = state.clock.clone();
+        Ok(d)
+    }
+
+    fn with_links(
+        db: DatabaseConnection,
+        settings: &Settings,
+        metrics: Arc<Metrics>,
+        wakeup: Arc<Notify>,
+        links: crate::links::Links,
+    ) -> anyhow::Result<Dispatcher> {
         Ok(Dispatcher {
-            channels: Channels::from_settings(settings, &db)?,
+            channels: Channels::from_settings(settings, &links, &db)?,
             db,
             metrics,
             wakeup,
@@ -116,23 +142,8 @@ impl Dispatcher {
             worker: uuid::Uuid::new_v4().simple().to_string().into(),
             limits: Arc::new(limiters(settings)),
             max_attempts: settings.max_attempts,
-            links: crate::links::Links::new(&settings.public_url.clone().unwrap_or_else(|| {
-                url::Url::parse(&format!("http://{}", settings.addr)).expect("an address is a URL")
-            })),
+            links,
         })
-    }
-
-    /// The dispatcher of a running application (shares its wake-up, metrics and clock).
-    pub fn for_app(state: &AppState) -> anyhow::Result<Dispatcher> {
-        let mut d = Dispatcher::build(
-            state.db.clone(),
-            &state.settings,
-            state.metrics.clone(),
-            state.dispatch_wakeup.clone(),
-        )?;
-        d.clock = state.clock.clone();
-        d.links = state.links.clone();
-        Ok(d)
     }
 
     /// With other transports (tests, benchmarks).
@@ -419,7 +430,7 @@ impl Dispatcher {
         Ok(())
     }
 
-    /// Queues the person's next channel after `c`'s, in their incident's order.
+    /// Queues the person's next channel after `c`'s and wakes the dispatcher for it.
     async fn fall_back(
         &self,
         txn: &impl sea_orm::ConnectionTrait,
@@ -427,32 +438,10 @@ impl Dispatcher {
         c: &Claimed,
         now: DateTime<Utc>,
     ) -> anyhow::Result<()> {
-        let Ok(tried) = Channel::from_stored(&c.channel) else {
-            return Ok(());
-        };
-        let order = match orders.entry(c.incident_id) {
-            std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
-            std::collections::hash_map::Entry::Vacant(e) => {
-                e.insert(crate::incidents::find(txn, c.incident_id).await?.channels)
-            }
-        };
-        let next = store::fall_back(
-            txn,
-            c.incident_id,
-            c.subject_id,
-            tried,
-            order,
-            self.max_attempts,
-            now,
-        )
-        .await?;
-        tracing::debug!(
-            delivery.id = c.id,
-            incident.id = c.incident_id,
-            next = next.map_or("none", |c| c.as_str()),
-            "falling back"
-        );
-        if next.is_some() {
+        if fall_back(txn, orders, c, self.max_attempts, now)
+            .await?
+            .is_some()
+        {
             self.wakeup.notify_one();
         }
         Ok(())
@@ -494,6 +483,46 @@ impl Dispatcher {
             }
         }
     }
+}
+
+/// Queues the person's next channel after the one `c` was on, in their incident's order
+/// (`orders` caches the orders of incidents already seen), unless none is left or the
+/// incident's delivery was cancelled. Returns the channel queued. The one fallback path: the
+/// dispatcher's finaliser and reaper, and providers' later word on a sent message (an SMS
+/// status callback saying undelivered), all come through here.
+pub async fn fall_back(
+    txn: &impl sea_orm::ConnectionTrait,
+    orders: &mut HashMap<i64, Vec<Channel>>,
+    c: &Claimed,
+    max_attempts: i32,
+    now: DateTime<Utc>,
+) -> anyhow::Result<Option<Channel>> {
+    let Ok(tried) = Channel::from_stored(&c.channel) else {
+        return Ok(None);
+    };
+    let order = match orders.entry(c.incident_id) {
+        std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
+        std::collections::hash_map::Entry::Vacant(e) => {
+            e.insert(crate::incidents::find(txn, c.incident_id).await?.channels)
+        }
+    };
+    let next = store::fall_back(
+        txn,
+        c.incident_id,
+        c.subject_id,
+        tried,
+        order,
+        max_attempts,
+        now,
+    )
+    .await?;
+    tracing::debug!(
+        delivery.id = c.id,
+        incident.id = c.incident_id,
+        next = next.map_or("none", |c| c.as_str()),
+        "falling back"
+    );
+    Ok(next)
 }
 
 fn result_label(r: &AttemptResult) -> &'static str {

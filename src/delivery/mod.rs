@@ -2,14 +2,16 @@
 //! delivery row is the truth about where it is.
 //!
 //! `dispatch` queues approved notices; the `Dispatcher` claims due deliveries, hands each to
-//! its channel's `Transport` (`channel`), and records the outcome; `store` alone writes the
-//! outbox.
+//! its channel's `Transport` (`channel`: `email`, `sms`), and records the outcome; `callbacks`
+//! take providers' later word on sent messages; `store` alone writes the outbox.
 mod api;
+pub mod callbacks;
 pub mod channel;
 pub mod dispatch;
 pub mod dispatcher;
 pub mod email;
 mod files;
+pub mod sms;
 pub mod status;
 pub mod store;
 pub mod wire;

@@ -1,6 +1,7 @@
 //! Integration tests: the real app over HTTP (and the real binary), each on SQLite and
 //! PostgreSQL.
 mod helpers;
+mod providers;
 mod smtp;
 
 mod accounts;
@@ -17,6 +18,9 @@ mod idempotency;
 mod integrity;
 mod races;
 mod reports;
+mod sms;
+mod sms_callbacks;
+mod sms_offline;
 mod smtp_selftest;
 mod subjects;
 mod wire;

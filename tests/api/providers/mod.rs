@@ -1,0 +1,2 @@
+//! Local servers speaking providers' documented wire formats, for the channels' tests.
+pub mod twilio;
