@@ -133,6 +133,8 @@ impl Channels {
         db: &sea_orm::DatabaseConnection,
     ) -> anyhow::Result<Channels> {
         let _ = db;
-        Ok(Channels::default().with(Arc::new(super::email::Email::from_settings(settings)?)))
+        Ok(Channels::default()
+            .with(Arc::new(super::email::Email::from_settings(settings)?))
+            .with(super::push::Push::shared(settings, db)?))
     }
 }

@@ -10,6 +10,7 @@ pub mod dispatch;
 pub mod dispatcher;
 pub mod email;
 mod files;
+pub mod push;
 pub mod status;
 pub mod store;
 pub mod wire;
