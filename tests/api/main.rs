@@ -1,6 +1,7 @@
 //! Integration tests: the real app over HTTP (and the real binary), each on SQLite and
 //! PostgreSQL.
 mod helpers;
+mod providers;
 mod smtp;
 
 mod accounts;
@@ -13,6 +14,7 @@ mod flow;
 mod health;
 mod idempotency;
 mod integrity;
+mod push;
 mod races;
 mod reports;
 mod smtp_selftest;

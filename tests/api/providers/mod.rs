@@ -1,0 +1,3 @@
+pub mod apns;
+pub mod fcm;
+pub mod webpush;
