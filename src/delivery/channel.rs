@@ -134,9 +134,9 @@ impl Channels {
         links: &crate::links::Links,
         db: &sea_orm::DatabaseConnection,
     ) -> anyhow::Result<Channels> {
-        let _ = db;
         Ok(Channels::default()
             .with(Arc::new(super::email::Email::from_settings(settings)?))
-            .with(Arc::new(super::sms::Sms::from_settings(settings, links)?)))
+            .with(Arc::new(super::sms::Sms::from_settings(settings, links)?))
+            .with(super::push::Push::shared(settings, db)?))
     }
 }

@@ -16,6 +16,7 @@ mod flow;
 mod health;
 mod idempotency;
 mod integrity;
+mod push;
 mod races;
 mod reports;
 mod sms;

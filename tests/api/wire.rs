@@ -16,7 +16,7 @@ use tocsin::delivery::wire::fcm::ServiceAccount;
 use tocsin::delivery::wire::webpush::{self, Subscription, Vapid, MAX_PLAINTEXT};
 use url::Url;
 
-fn python() -> Option<&'static PathBuf> {
+pub(crate) fn python() -> Option<&'static PathBuf> {
     static PYTHON: OnceLock<Option<PathBuf>> = OnceLock::new();
     PYTHON
         .get_or_init(|| {
@@ -70,7 +70,7 @@ fn call(python: &PathBuf, command: &str, input: &Value) -> Output {
 }
 
 /// Runs a check that must pass, and returns its answer.
-fn check(python: &PathBuf, command: &str, input: Value) -> Value {
+pub(crate) fn check(python: &PathBuf, command: &str, input: Value) -> Value {
     let out = call(python, command, &input);
     assert!(
         out.status.success(),

@@ -1,2 +1,5 @@
 //! Local servers speaking providers' documented wire formats, for the channels' tests.
+pub mod apns;
+pub mod fcm;
 pub mod twilio;
+pub mod webpush;
