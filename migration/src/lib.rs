@@ -9,6 +9,7 @@ mod m20261125_000004_create_incidents;
 mod m20261125_000005_create_delivery;
 mod m20261125_000006_create_regulation;
 mod m20261130_000007_bind_approvals;
+mod m20261201_000010_ledger;
 
 pub struct Migrator;
 
@@ -23,6 +24,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000005_create_delivery::Migration),
             Box::new(m20261125_000006_create_regulation::Migration),
             Box::new(m20261130_000007_bind_approvals::Migration),
+            // 000008 and 000009 are taken by work under way elsewhere.
+            Box::new(m20261201_000010_ledger::Migration),
         ]
     }
 }
