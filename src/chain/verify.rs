@@ -229,10 +229,17 @@ impl<'k> Walk<'k> {
             ));
         }
         if c.hash != hash {
+            // Entries up to the previous checkpoint verified: the change is after it.
+            let from = self.signed_to + 1;
+            let which = if from == c.seq {
+                format!("entry {from} was")
+            } else {
+                format!("one of entries {from} to {} was", c.seq)
+            };
             return Some(format!(
-                "the checkpoint at entry {} does not match the chain: entries up to {} were \
-                 rewritten after they were signed",
-                c.seq, c.seq
+                "the checkpoint at entry {} does not match the chain: {which} rewritten after \
+                 it was signed",
+                c.seq
             ));
         }
         None

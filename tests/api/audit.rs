@@ -120,7 +120,10 @@ async fn audit_verify_detects_a_rewritten_entry(app: TestApp) {
         .unwrap();
     let err = verify_fails(&app);
     assert!(err.contains("audit chain broken at entry 1"), "{err}");
-    assert!(err.contains("rewritten after they were signed"), "{err}");
+    assert!(
+        err.contains("entry 1 was rewritten after it was signed"),
+        "{err}"
+    );
 
     app.db
         .execute_unprepared("DELETE FROM chain_checkpoints WHERE chain = 'audit'")

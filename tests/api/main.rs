@@ -14,6 +14,7 @@ mod health;
 mod integrity;
 mod races;
 mod reports;
+mod signing;
 mod smtp_selftest;
 mod subjects;
 mod wire;
