@@ -12,6 +12,7 @@ mod dispatcher;
 mod flow;
 mod health;
 mod integrity;
+mod ledger;
 mod races;
 mod reports;
 mod signing;
