@@ -200,7 +200,8 @@ impl<'k> Walk<'k> {
                 return Ok(());
             }
             if let Some(reason) = self.check(&c, hash) {
-                self.fail(seq - 1, seq, reason);
+                // Only what a verified checkpoint covers can be trusted.
+                self.fail(self.signed_to, seq, reason);
                 return Ok(());
             }
             self.checkpoints += 1;
