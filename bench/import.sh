@@ -165,6 +165,8 @@ fi
 # ---- (b) tocsin subjects import ----------------------------------------------------------------
 TDB="$OUT/tocsin-bench.db"
 export TOCSIN_DATABASE_URL="sqlite://$TDB?mode=rwc"
+# The import's audit entry is signed: keep the key the first run creates with the bench's output.
+export TOCSIN_AUDIT_KEY_FILE="$OUT/tocsin.key"
 fresh_db "$TDB"
 echo "tocsin: $BIN migrate (fresh database $TDB) ..."
 "$BIN" migrate >"$OUT/tocsin-migrate.log" 2>&1 || {

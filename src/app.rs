@@ -77,10 +77,11 @@ pub struct Application {
 }
 
 impl Application {
-    /// Loads playbooks and templates, binds `settings.addr` (port 0 picks a free port),
-    /// connects and migrates. Links follow the address actually bound unless
-    /// `TOCSIN_PUBLIC_URL` says otherwise.
+    /// Installs the audit signing key, loads playbooks and templates, binds `settings.addr`
+    /// (port 0 picks a free port), connects and migrates. Links follow the address actually
+    /// bound unless `TOCSIN_PUBLIC_URL` says otherwise.
     pub async fn build(settings: Settings) -> anyhow::Result<Application> {
+        crate::chain::signer::install_from(&settings.audit_key)?;
         let playbooks = load_playbooks(&settings)?;
         let templates = load_templates(&settings)?;
         let listener = TcpListener::bind(settings.addr).await.with_context(|| {

@@ -10,6 +10,7 @@ mod m20261125_000005_create_delivery;
 mod m20261125_000006_create_regulation;
 mod m20261130_000007_bind_approvals;
 mod m20261201_000008_channels;
+mod m20261201_000010_ledger;
 mod m20261201_000011_idempotency;
 
 pub struct Migrator;
@@ -26,6 +27,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000006_create_regulation::Migration),
             Box::new(m20261130_000007_bind_approvals::Migration),
             Box::new(m20261201_000008_channels::Migration),
+            Box::new(m20261201_000010_ledger::Migration),
             Box::new(m20261201_000011_idempotency::Migration),
         ]
     }

@@ -1,21 +1,22 @@
-//! The audit log: append-only and hash-chained.
+//! The audit log: append-only, hash-chained and signed.
 //!
 //! Every state change appends one entry inside the same transaction as the change. Each entry
 //! holds the hash of the previous one; the `audit_head` row holds the last sequence number and
 //! hash, and appenders lock it first, so the chain stays linear across any number of processes.
-//! Nothing in this code base updates or deletes an `audit_log` row.
+//! Each append also writes a checkpoint signed with the key kept outside the database, so a
+//! rewrite by someone who can only reach the database shows (`crate::chain` has the shared
+//! machinery and says why the key is installed once per process). Nothing in this code base
+//! updates or deletes an `audit_log` row.
+use crate::chain::{self, verify::Link, PublicKey, AUDIT};
 use crate::db::stmt;
 use chrono::{DateTime, SubsecRound, Utc};
 use entity::audit_log;
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use sea_orm::ConnectionTrait;
 use serde_json::Value;
-use sha2::{Digest, Sha256};
 
 mod api;
 pub use api::routes;
-
-/// The `prev_hash` of the first entry.
-pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
+pub use chain::{Broken, Verification, GENESIS};
 
 /// Who did it.
 #[derive(Debug, Clone)]
@@ -62,14 +63,9 @@ impl<'a> Target<'a> {
     }
 }
 
-// The four statements of an append, shared by both ways in.
-/// Takes the head's row lock (PostgreSQL) or the write lock (SQLite) before reading it.
-const LOCK_HEAD: &str = "UPDATE audit_head SET seq = seq + 1 WHERE id = 1";
-const READ_HEAD: &str = "SELECT seq, hash FROM audit_head WHERE id = 1";
 const INSERT_ENTRY: &str = "INSERT INTO audit_log \
      (seq, at, actor, action, target_type, target_id, details, prev_hash, hash) \
      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)";
-const SET_HEAD: &str = "UPDATE audit_head SET hash = ? WHERE id = 1";
 
 /// An entry with its place in the chain and its hash, ready to insert.
 struct Sealed {
@@ -82,8 +78,7 @@ struct Sealed {
 }
 
 fn seal(
-    seq: i64,
-    prev_hash: String,
+    slot: &chain::Slot,
     actor: &Actor,
     action: &str,
     target: &Target<'_>,
@@ -93,26 +88,27 @@ fn seal(
     let actor = actor.label();
     let details = details.to_string();
     let hash = entry_hash(
-        seq,
+        slot.first,
         &at,
         &actor,
         action,
         target.kind,
         &target.id,
         &details,
-        &prev_hash,
+        &slot.prev_hash,
     );
     Sealed {
-        seq,
+        seq: slot.first,
         at,
         actor,
         details,
-        prev_hash,
+        prev_hash: slot.prev_hash.clone(),
         hash,
     }
 }
 
-/// Appends one entry. Call it inside the transaction that makes the change.
+/// Appends one entry and its signed checkpoint. Call it inside the transaction that makes the
+/// change. Fails when no signing key is installed (see `crate::chain`).
 pub async fn record(
     db: &impl ConnectionTrait,
     actor: &Actor,
@@ -121,19 +117,8 @@ pub async fn record(
     details: Value,
 ) -> Result<i64, sea_orm::DbErr> {
     let backend = db.get_database_backend();
-    db.execute(stmt(backend, LOCK_HEAD, vec![])).await?;
-    let head = db
-        .query_one(stmt(backend, READ_HEAD, vec![]))
-        .await?
-        .ok_or_else(|| sea_orm::DbErr::Custom("audit_head row is missing".into()))?;
-    let e = seal(
-        head.try_get("", "seq")?,
-        head.try_get("", "hash")?,
-        actor,
-        action,
-        &target,
-        &details,
-    );
+    let slot = AUDIT.claim(db, 1).await?;
+    let e = seal(&slot, actor, action, &target, &details);
     let values: Vec<sea_orm::Value> = vec![
         e.seq.into(),
         e.at.into(),
@@ -146,8 +131,7 @@ pub async fn record(
         e.hash.clone().into(),
     ];
     db.execute(stmt(backend, INSERT_ENTRY, values)).await?;
-    db.execute(stmt(backend, SET_HEAD, vec![e.hash.into()]))
-        .await?;
+    AUDIT.close(db, &slot, e.seq, &e.hash).await?;
     Ok(e.seq)
 }
 
@@ -160,9 +144,8 @@ pub fn record_sqlite(
     target: Target<'_>,
     details: Value,
 ) -> rusqlite::Result<i64> {
-    conn.execute(LOCK_HEAD, [])?;
-    let (seq, prev_hash) = conn.query_row(READ_HEAD, [], |r| Ok((r.get(0)?, r.get(1)?)))?;
-    let e = seal(seq, prev_hash, actor, action, &target, &details);
+    let slot = AUDIT.claim_sqlite(conn, 1)?;
+    let e = seal(&slot, actor, action, &target, &details);
     conn.execute(
         INSERT_ENTRY,
         rusqlite::params![
@@ -177,7 +160,7 @@ pub fn record_sqlite(
             e.hash,
         ],
     )?;
-    conn.execute(SET_HEAD, [&e.hash])?;
+    AUDIT.close_sqlite(conn, &slot, e.seq, &e.hash)?;
     Ok(e.seq)
 }
 
@@ -199,80 +182,33 @@ pub fn entry_hash(
     details: &str,
     prev_hash: &str,
 ) -> String {
-    let canonical = serde_json::json!([
+    chain::digest(&serde_json::json!([
         seq,
-        at.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string(),
+        chain::stamp(at),
         actor,
         action,
         target_type,
         target_id,
         details,
         prev_hash
-    ]);
-    hex::encode(Sha256::digest(canonical.to_string().as_bytes()))
+    ]))
 }
 
-/// The first entry that breaks the chain, and how.
-#[derive(Debug, PartialEq, Eq)]
-pub struct Broken {
-    pub seq: i64,
-    pub reason: String,
-}
-
-/// Outcome of `verify`.
-#[derive(Debug)]
-pub struct Verification {
-    pub entries: i64,
-    pub broken: Option<Broken>,
-}
-
-/// Walks the whole chain in pages and recomputes every hash.
-pub async fn verify(db: &impl ConnectionTrait) -> Result<Verification, sea_orm::DbErr> {
-    const PAGE: u64 = 2000;
-    let mut expected_seq = 1i64;
-    let mut prev = GENESIS.to_string();
-    loop {
-        let rows = audit_log::Entity::find()
-            .filter(audit_log::Column::Seq.gte(expected_seq))
-            .order_by_asc(audit_log::Column::Seq)
-            .limit(PAGE)
-            .all(db)
-            .await?;
-        let n = rows.len();
-        for r in rows {
-            let fail = |reason: String| Verification {
-                entries: expected_seq - 1,
-                broken: Some(Broken {
-                    seq: expected_seq,
-                    reason,
-                }),
-            };
-            if r.seq != expected_seq {
-                return Ok(fail(format!(
-                    "entry {expected_seq} is missing (the next entry is {})",
-                    r.seq
-                )));
-            }
-            if r.prev_hash != prev {
-                if r.seq == 1 {
-                    return Ok(fail(
-                        "entry 1 does not start the chain: it was changed".into(),
-                    ));
-                }
-                // The previous entry's own hash checked out, so it was rewritten whole.
-                return Ok(Verification {
-                    entries: r.seq - 2,
-                    broken: Some(Broken {
-                        seq: r.seq - 1,
-                        reason: format!(
-                            "entry {} was changed or replaced: entry {} no longer links to it",
-                            r.seq - 1,
-                            r.seq
-                        ),
-                    }),
-                });
-            }
-            let h = entry_hash(
+/// Walks the whole chain in pages: every hash, every checkpoint (signed by `key`), the head.
+pub async fn verify(
+    db: &impl ConnectionTrait,
+    key: &PublicKey,
+) -> Result<Verification, sea_orm::DbErr> {
+    chain::verify::verify_chain::<audit_log::Entity, _>(
+        db,
+        AUDIT,
+        key,
+        audit_log::Column::Seq,
+        |r| Link {
+            seq: r.seq,
+            prev_hash: &r.prev_hash,
+            hash: &r.hash,
+            recomputed: entry_hash(
                 r.seq,
                 &r.at,
                 &r.actor,
@@ -281,35 +217,8 @@ pub async fn verify(db: &impl ConnectionTrait) -> Result<Verification, sea_orm::
                 &r.target_id,
                 &r.details,
                 &r.prev_hash,
-            );
-            if h != r.hash {
-                return Ok(fail(format!(
-                    "entry {} was edited: its hash does not match",
-                    r.seq
-                )));
-            }
-            prev = r.hash;
-            expected_seq += 1;
-        }
-        if (n as u64) < PAGE {
-            break;
-        }
-    }
-    let last = expected_seq - 1;
-    let head = entity::audit_head::Entity::find_by_id(1).one(db).await?;
-    let broken = match head {
-        None => Some(Broken { seq: last + 1, reason: "the audit head row is missing".into() }),
-        Some(h) if h.seq != last || h.hash != prev => Some(Broken {
-            seq: last + 1,
-            reason: format!(
-                "the log ends at entry {last} but the head records entry {}: entries were removed from the end",
-                h.seq
             ),
-        }),
-        Some(_) => None,
-    };
-    Ok(Verification {
-        entries: last,
-        broken,
-    })
+        },
+    )
+    .await
 }

@@ -20,6 +20,8 @@ pub enum Action {
     ObligationsRead,
     ReportsRead,
     AuditRead,
+    /// The delivery evidence ledger (ids and hashes, no personal data).
+    LedgerRead,
     AccountsManage,
 }
 
@@ -44,6 +46,7 @@ pub const PERMISSIONS: &[(Action, &[Role])] = &[
     ),
     (Action::ReportsRead, &[Admin, Responder, Approver]),
     (Action::AuditRead, &[Admin, Approver]),
+    (Action::LedgerRead, &[Admin, Responder, Approver]),
     (Action::AccountsManage, &[Admin]),
 ];
 

@@ -1,13 +1,14 @@
 //! The `tocsin` command line. Exit codes: 0 success, 1 runtime failure, 2 bad usage or input.
 //!
 //! This module parses the command line and runs one command; each command lives in a file of
-//! its own (`serve`, `accounts`, `import`, `report`).
+//! its own (`serve`, `accounts`, `import`, `report`, `audit`, `ledger`).
 mod accounts;
+mod audit;
 mod import;
+mod ledger;
 mod report;
 mod serve;
 
-use crate::audit;
 use crate::config::Settings;
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
@@ -78,10 +79,15 @@ enum Command {
         #[command(subcommand)]
         command: ReportCommand,
     },
-    /// The audit log.
+    /// The audit log and the ledger's signed hash chains.
     Audit {
         #[command(subcommand)]
         command: AuditCommand,
+    },
+    /// The delivery evidence ledger.
+    Ledger {
+        #[command(subcommand)]
+        command: LedgerCommand,
     },
 }
 
@@ -143,8 +149,26 @@ enum ReportCommand {
 
 #[derive(Subcommand)]
 enum AuditCommand {
-    /// Check the hash chain; exits 1 naming the first broken entry.
+    /// Check the audit log's and the ledger's hash chains and their signed checkpoints
+    /// (against TOCSIN_AUDIT_KEY or the key file); exits 1 naming the first broken entry or
+    /// checkpoint of each chain.
     Verify,
+}
+
+#[derive(Subcommand)]
+enum LedgerCommand {
+    /// Write an incident's delivery evidence, in order, with its hashes (to stdout, or to a
+    /// file with -o).
+    Export {
+        /// The incident id.
+        #[arg(long)]
+        incident: i64,
+        #[arg(long, default_value = "json", value_parser = ["json", "csv"])]
+        format: String,
+        /// Write to this file instead of stdout.
+        #[arg(short = 'o', long = "output")]
+        output: Option<PathBuf>,
+    },
 }
 
 /// A failure and its exit code.
@@ -266,29 +290,35 @@ async fn run(command: Command, mut settings: Settings) -> Result<(), Fail> {
         } => report::export_report(&settings, incident, &jurisdiction, &format, output).await,
         Command::Audit {
             command: AuditCommand::Verify,
-        } => {
-            let db = open(&settings).await?;
-            let v = audit::verify(&db).await?;
-            match v.broken {
-                None => {
-                    out!("audit chain intact: {} entries", v.entries);
-                    Ok(())
-                }
-                Some(b) => Err(Fail {
-                    code: 1,
-                    message: format!(
-                        "audit chain broken at entry {}: {} ({} entries before it verified)",
-                        b.seq, b.reason, v.entries
-                    ),
-                }),
-            }
-        }
+        } => audit::verify(&settings).await,
+        Command::Ledger {
+            command:
+                LedgerCommand::Export {
+                    incident,
+                    format,
+                    output,
+                },
+        } => ledger::export(&settings, incident, &format, output).await,
     }
 }
 
-/// Connects and migrates (commands other than `serve` may be the first thing run).
+/// Installs the audit signing key (creating a missing key file), connects and migrates: for
+/// commands that write (commands other than `serve` may be the first thing run).
 async fn open(settings: &Settings) -> Result<sea_orm::DatabaseConnection, Fail> {
+    install_key(settings)?;
+    connect(settings).await
+}
+
+/// Connects and migrates, without the signing key: for commands that only read.
+async fn connect(settings: &Settings) -> Result<sea_orm::DatabaseConnection, Fail> {
     let db = crate::db::connect(&settings.database_url).await?;
     crate::db::migrate(&db).await?;
     Ok(db)
+}
+
+/// A key that cannot be used is bad input (exit 2), like any other configuration error.
+fn install_key(settings: &Settings) -> Result<(), Fail> {
+    crate::chain::signer::install_from(&settings.audit_key)
+        .map(|_| ())
+        .map_err(|e| Fail::usage(e.to_string()))
 }

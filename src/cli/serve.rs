@@ -7,6 +7,7 @@ use crate::delivery::Dispatcher;
 use std::sync::Arc;
 
 pub(super) async fn serve(settings: Settings, demo: bool) -> Result<(), Fail> {
+    super::install_key(&settings)?;
     let admin_email = settings.admin_email.clone();
     let app = Application::build(settings).await?;
     let state = app.state().clone();
@@ -60,8 +61,7 @@ pub(super) async fn serve(settings: Settings, demo: bool) -> Result<(), Fail> {
 
 /// A dispatcher only: a database connection and the channels, nothing else.
 pub(super) async fn worker(settings: Settings) -> Result<(), Fail> {
-    let db = crate::db::connect(&settings.database_url).await?;
-    crate::db::migrate(&db).await?;
+    let db = super::open(&settings).await?;
     let dispatcher = Dispatcher::build(
         db,
         &settings,

@@ -71,6 +71,39 @@ pub struct Settings {
     pub import_max_bytes: u64,
     /// SMS and push providers, SMS segments and price, per-channel rates.
     pub channels: ChannelSettings,
+    /// The Ed25519 key that signs the audit log's and the ledger's checkpoints
+    /// (`TOCSIN_AUDIT_KEY`, else the file `TOCSIN_AUDIT_KEY_FILE`, default `tocsin.key`). It
+    /// lives outside the database so that write access to the database cannot forge them.
+    pub audit_key: AuditKey,
+}
+
+/// Where the audit signing key comes from; its `Debug` never shows the seed.
+#[derive(Clone, PartialEq, Eq)]
+pub enum AuditKey {
+    /// The 32-byte Ed25519 seed itself (`TOCSIN_AUDIT_KEY`).
+    Seed([u8; 32]),
+    /// A file holding the seed as base64url; created (mode 0600) on first start when missing.
+    File(PathBuf),
+}
+
+impl std::fmt::Debug for AuditKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            AuditKey::Seed(_) => f.write_str("Seed(***)"),
+            AuditKey::File(p) => write!(f, "File({p:?})"),
+        }
+    }
+}
+
+/// The seed in `text`: base64url (padded or not) of exactly 32 bytes.
+pub fn decode_seed(text: &str) -> Option<[u8; 32]> {
+    use base64::Engine as _;
+    let t = text.trim().trim_end_matches('=');
+    base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(t)
+        .ok()?
+        .try_into()
+        .ok()
 }
 
 /// A database URL; its `Debug` hides any password.
@@ -215,6 +248,27 @@ impl Settings {
         let lease = std::time::Duration::from_secs(number("TOCSIN_LEASE_SECS", 30, 3, 3600)?);
         let import_max_bytes = number("TOCSIN_IMPORT_MAX_BYTES", 2 << 30, 1, 1 << 50)?;
 
+        let audit_key = match (
+            get("TOCSIN_AUDIT_KEY").filter(|v| !v.trim().is_empty()),
+            folder("TOCSIN_AUDIT_KEY_FILE"),
+        ) {
+            (Some(_), Some(_)) => {
+                return Err(fail(
+                    "TOCSIN_AUDIT_KEY",
+                    "set TOCSIN_AUDIT_KEY or TOCSIN_AUDIT_KEY_FILE, not both".into(),
+                ))
+            }
+            // The value is a secret: the message never shows it.
+            (Some(v), None) => AuditKey::Seed(decode_seed(&v).ok_or_else(|| {
+                fail(
+                    "TOCSIN_AUDIT_KEY",
+                    "is not the base64url of a 32-byte Ed25519 seed".into(),
+                )
+            })?),
+            (None, Some(path)) => AuditKey::File(path),
+            (None, None) => AuditKey::File(PathBuf::from("tocsin.key")),
+        };
+
         Ok(Settings {
             database_url,
             addr,
@@ -232,6 +286,7 @@ impl Settings {
             lease,
             import_max_bytes,
             channels: ChannelSettings::from_lookup(&get)?,
+            audit_key,
         })
     }
 }
@@ -258,6 +313,31 @@ mod tests {
         assert_eq!(s.templates_dir, None, "./templates or the built-in ones");
         assert!(matches!(s.smtp, SmtpSettings::Files));
         assert_eq!(s.import_max_bytes, 2 * 1024 * 1024 * 1024);
+        assert_eq!(s.audit_key, AuditKey::File("tocsin.key".into()));
+    }
+
+    #[test]
+    fn the_audit_key_is_a_32_byte_seed_and_is_never_printed() {
+        use base64::Engine as _;
+        let seed = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode([7u8; 32]);
+        let s = with(&[("TOCSIN_AUDIT_KEY", &seed)]).unwrap();
+        assert!(matches!(s.audit_key, AuditKey::Seed(_)));
+        assert!(!format!("{s:?}").contains(&seed), "{s:?}");
+        let padded = with(&[("TOCSIN_AUDIT_KEY", &format!("{seed}="))]).unwrap();
+        assert_eq!(padded.audit_key, s.audit_key);
+        let long = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode([7u8; 33]);
+        for bad in ["c2hvcnQ", "not base64!", &long] {
+            let err = with(&[("TOCSIN_AUDIT_KEY", bad)]).unwrap_err();
+            assert_eq!(err.var, "TOCSIN_AUDIT_KEY");
+            assert!(!err.to_string().contains(bad), "{err}");
+        }
+        let err = with(&[("TOCSIN_AUDIT_KEY", &seed), ("TOCSIN_AUDIT_KEY_FILE", "k")]).unwrap_err();
+        assert!(err.to_string().contains("not both"), "{err}");
+        let file = with(&[("TOCSIN_AUDIT_KEY_FILE", "/etc/tocsin/audit.key")]).unwrap();
+        assert_eq!(
+            file.audit_key,
+            AuditKey::File("/etc/tocsin/audit.key".into())
+        );
     }
 
     #[test]

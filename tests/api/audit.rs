@@ -87,7 +87,8 @@ async fn audit_verify_detects_a_truncated_tail(app: TestApp) {
 
 async fn audit_verify_detects_a_rewritten_entry(app: TestApp) {
     use sea_orm::EntityTrait;
-    // A forger who edits entry 1 and recomputes its own hash still breaks the link from entry 2.
+    // A forger who edits entry 1 and recomputes its own hash is caught by the checkpoint signed
+    // at entry 1, and, where no checkpoint covers it, by the link from entry 2.
     let e = entity::audit_log::Entity::find_by_id(1)
         .one(&app.db)
         .await
@@ -118,7 +119,18 @@ async fn audit_verify_detects_a_rewritten_entry(app: TestApp) {
         .await
         .unwrap();
     let err = verify_fails(&app);
-    assert!(err.contains("broken at entry 1"), "{err}");
+    assert!(err.contains("audit chain broken at entry 1"), "{err}");
+    assert!(
+        err.contains("entry 1 was rewritten after it was signed"),
+        "{err}"
+    );
+
+    app.db
+        .execute_unprepared("DELETE FROM chain_checkpoints WHERE chain = 'audit'")
+        .await
+        .unwrap();
+    let err = verify_fails(&app);
+    assert!(err.contains("audit chain broken at entry 1"), "{err}");
     assert!(err.contains("changed or replaced"), "{err}");
 }
 

@@ -113,7 +113,9 @@ async fn demo_loads_a_populated_system_once(app: TestApp) {
         "the dry run changed nothing"
     );
 
-    let v = tocsin::audit::verify(&app.db).await.unwrap();
+    let v = tocsin::audit::verify(&app.db, &app.audit_key())
+        .await
+        .unwrap();
     assert!(v.broken.is_none(), "the audit chain stays intact");
 
     // A second load is a no-op that says so.

@@ -14,6 +14,10 @@ use tokio_util::sync::CancellationToken;
 
 pub const PG_ADMIN_URL: &str = "postgres://postgres@127.0.0.1:5432/postgres";
 
+/// The audit signing key of every app the tests start (base64url of 32 bytes of 7), and of
+/// their CLI runs: one process signs with one key.
+pub const TEST_AUDIT_KEY: &str = "BwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwc";
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
     Sqlite,
@@ -161,6 +165,7 @@ impl TestApp {
         env.insert("TOCSIN_TEMPLATES_DIR".into(), format!("{root}/templates"));
         env.insert("TOCSIN_LOG".into(), "warn".into());
         env.insert("TOCSIN_ADDR".into(), "127.0.0.1:0".into());
+        env.insert("TOCSIN_AUDIT_KEY".into(), TEST_AUDIT_KEY.into());
         for (k, v) in extra {
             env.insert(k.to_string(), v.to_string());
         }
@@ -203,6 +208,14 @@ impl TestApp {
             server: Some(server),
             test_db,
         }
+    }
+
+    /// The public key checkpoints are signed with.
+    pub fn audit_key(&self) -> tocsin::chain::PublicKey {
+        tocsin::chain::signer::installed()
+            .expect("Application::build installs the signer")
+            .public()
+            .clone()
     }
 
     pub fn url(&self, path: &str) -> String {

@@ -4,8 +4,9 @@ use super::*;
 use crate::config::DatabaseUrl;
 use std::io::Cursor;
 
-/// A fresh, migrated SQLite database in `dir`.
+/// A fresh, migrated SQLite database in `dir`, and a signing key for its audit entries.
 async fn database(dir: &tempfile::TempDir) -> DatabaseConnection {
+    crate::chain::signer::install(crate::chain::Signer::from_seed(&[7; 32]).unwrap()).unwrap();
     let file = dir.path().join("tocsin.db");
     let url = DatabaseUrl::parse(&format!("sqlite://{}?mode=rwc", file.display())).unwrap();
     let db = crate::db::connect(&url).await.unwrap();
