@@ -4,6 +4,7 @@
 //! its own (`serve`, `accounts`, `import`, `report`, `audit`, `ledger`).
 mod accounts;
 mod audit;
+mod delivery;
 mod import;
 mod ledger;
 mod report;
@@ -88,6 +89,25 @@ enum Command {
     Ledger {
         #[command(subcommand)]
         command: LedgerCommand,
+    },
+    /// An incident's delivery.
+    Delivery {
+        #[command(subcommand)]
+        command: DeliveryCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum DeliveryCommand {
+    /// Where an incident's delivery stands: people reached, pending, failed, unreachable, per
+    /// channel.
+    Status {
+        /// The incident id.
+        #[arg(long)]
+        incident: i64,
+        /// Follow it until nothing is pending (progress bars on a terminal).
+        #[arg(long)]
+        watch: bool,
     },
 }
 
@@ -273,6 +293,9 @@ async fn run(command: Command, mut settings: Settings) -> Result<(), Fail> {
         Command::User {
             command: UserCommand::Add { email, role },
         } => accounts::add_user(&settings, &email, &role).await,
+        Command::Delivery {
+            command: DeliveryCommand::Status { incident, watch },
+        } => delivery::status(&settings, incident, watch).await,
         Command::Token {
             command: TokenCommand::Create { email, name },
         } => accounts::create_token(&settings, &email, &name).await,

@@ -1,12 +1,11 @@
 //! `POST …/dispatch` (and its plan), `GET …/delivery` (and its live stream), and
 //! `POST …/delivery/{pause,resume,cancel}`; providers' status callbacks (`callbacks`).
 use super::dispatch::{control, dispatch, plan, Options};
-use super::store;
+use super::progress;
 use crate::app::AppState;
 use crate::auth::{Action, Auth};
-use crate::domain::Channel;
 use crate::error::{AppError, AppResult};
-use crate::incidents::{self, DeliveryState};
+use crate::incidents::DeliveryState;
 use crate::web::idempotent;
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
@@ -16,7 +15,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::Deserialize;
-use serde_json::{json, Map, Value};
+use serde_json::{json, Value};
 use std::convert::Infallible;
 use std::time::Duration;
 
@@ -91,33 +90,8 @@ async fn start(
     Ok((StatusCode::ACCEPTED, Json(json!({ "queued": queued }))).into_response())
 }
 
-/// People counted once each in `total` and its buckets; attempts per channel in `by_channel`.
 async fn delivery_view(state: &AppState, id: i64) -> AppResult<Value> {
-    let inc = incidents::find(&state.db, id).await?;
-    let blank = || json!({ "total": 0, "pending": 0, "sent": 0, "failed": 0, "unreachable": 0, "cancelled": 0 });
-    let mut total = blank();
-    if inc.notices.dispatched_at.is_some() {
-        for (state_name, n) in store::people(&state.db, id).await? {
-            total["total"] = json!(total["total"].as_i64().unwrap_or(0) + n);
-            total[state_name.as_str()] = json!(n);
-        }
-    }
-    let mut by_channel = Map::new();
-    for ch in Channel::ALL {
-        by_channel.insert(ch.as_str().into(), blank());
-    }
-    for (channel, status, n) in store::counts(&state.db, id).await? {
-        let bucket = by_channel.entry(channel.as_str()).or_insert_with(blank);
-        let key = status.bucket();
-        bucket["total"] = json!(bucket["total"].as_i64().unwrap_or(0) + n);
-        bucket[key] = json!(bucket[key].as_i64().unwrap_or(0) + n);
-        if status.as_str() != key {
-            bucket[status.as_str()] = json!(n);
-        }
-    }
-    total["by_channel"] = Value::Object(by_channel);
-    total["state"] = json!(inc.delivery_state);
-    Ok(total)
+    Ok(json!(progress::progress(&state.db, id).await?))
 }
 
 async fn progress(
@@ -157,11 +131,11 @@ async fn stream(
                     }
                 };
                 if Some(&v) != last.as_ref() {
-                    let finished = v["pending"].as_i64() == Some(0)
+                    let finished = v["total"].as_i64().unwrap_or(0) > 0
+                        && v["pending"] == 0
                         && v["by_channel"]
                             .as_object()
-                            .is_some_and(|m| m.values().all(|c| c["pending"] == 0))
-                        && v["total"].as_i64().unwrap_or(0) > 0;
+                            .is_some_and(|m| m.values().all(|c| c["pending"] == 0));
                     let event = Event::default().event("delivery").data(v.to_string());
                     return Some((Ok(event), (state, None, Some(v), finished)));
                 }

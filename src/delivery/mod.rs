@@ -11,6 +11,7 @@ pub mod dispatch;
 pub mod dispatcher;
 pub mod email;
 mod files;
+pub mod progress;
 pub mod push;
 pub mod sms;
 pub mod status;

@@ -136,6 +136,27 @@ async fn a_dispatch_can_be_paused_resumed_and_cancelled(app: TestApp) {
     assert_eq!(status, 200);
     assert_eq!(app.drain().await, 3);
     assert_eq!(delivery(&app, id, &t.responder).await["sent"], 3);
+    // The same view on the command line; --watch ends once nothing is pending.
+    let id_text = id.to_string();
+    for args in [
+        vec!["delivery", "status", "--incident", id_text.as_str()],
+        vec![
+            "delivery",
+            "status",
+            "--incident",
+            id_text.as_str(),
+            "--watch",
+        ],
+    ] {
+        let out = app.cli(&args);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let text = String::from_utf8(out.stdout).unwrap();
+        assert!(text.contains("people") && text.contains("3 sent"), "{text}");
+    }
     let (status, d) = app
         .post_json(&path("cancel"), &t.responder, &json!({}))
         .await;
