@@ -105,6 +105,31 @@ async fn apply(state: &AppState, cb: &StatusCallback) -> anyhow::Result<()> {
         }
         _ => None,
     };
+    if let Some(c) = &changed {
+        let mut entries = vec![crate::evidence::Entry::new(
+            c.incident_id,
+            c.id,
+            c.subject_id,
+            Channel::Sms,
+            crate::evidence::Event::ProviderStatus(match status {
+                DeliveryStatus::Delivered => crate::evidence::ProviderStatus::Delivered,
+                _ => crate::evidence::ProviderStatus::Undelivered,
+            }),
+            now,
+        )
+        .provider_ref(cb.message_sid.clone())];
+        if let Some(to) = next {
+            entries.push(crate::evidence::Entry::new(
+                c.incident_id,
+                c.id,
+                c.subject_id,
+                Channel::Sms,
+                crate::evidence::Event::FellBack { to },
+                now,
+            ));
+        }
+        crate::evidence::append_batch(&txn, &entries).await?;
+    }
     txn.commit().await?;
     tracing::debug!(
         delivery.id = changed.as_ref().map(|c| c.id),

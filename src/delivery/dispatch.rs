@@ -29,6 +29,15 @@ pub enum DispatchError {
     Db(#[from] sea_orm::DbErr),
 }
 
+impl From<crate::evidence::LedgerError> for DispatchError {
+    fn from(e: crate::evidence::LedgerError) -> Self {
+        match e {
+            crate::evidence::LedgerError::Db(db) => DispatchError::Db(db),
+            invalid => DispatchError::Db(sea_orm::DbErr::Custom(invalid.to_string())),
+        }
+    }
+}
+
 impl From<incidents::IncidentError> for DispatchError {
     fn from(e: incidents::IncidentError) -> Self {
         DispatchError::Notice(e.into())
@@ -99,6 +108,8 @@ pub async fn dispatch(
     let queued =
         store::enqueue(&txn, incident_id, &inc.channels, at_once, max_attempts, now).await?;
     approval::dispatched(&txn, &inc, &approved, actor, queued, now).await?;
+    let templates = inc.notices.composed_templates.clone().unwrap_or_default();
+    super::evidence::queued(&txn, incident_id, &templates, now).await?;
     txn.commit().await?;
     Ok(queued)
 }

@@ -10,6 +10,7 @@ pub mod channel;
 pub mod dispatch;
 pub mod dispatcher;
 pub mod email;
+mod evidence;
 mod files;
 pub mod progress;
 pub mod push;
