@@ -91,8 +91,9 @@ async fn start(
     Ok((StatusCode::ACCEPTED, Json(json!({ "queued": queued }))).into_response())
 }
 
-/// People counted once each in `total` and its buckets; attempts per channel in `by_channel`.
-async fn delivery_view(state: &AppState, id: i64) -> AppResult<Value> {
+/// People counted once each in `total` and its buckets; attempts per channel in `by_channel`
+/// (what `GET …/delivery` answers; the console's overview reads it too).
+pub(crate) async fn delivery_view(state: &AppState, id: i64) -> AppResult<Value> {
     let inc = incidents::find(&state.db, id).await?;
     let blank = || json!({ "total": 0, "pending": 0, "sent": 0, "failed": 0, "unreachable": 0, "cancelled": 0 });
     let mut total = blank();

@@ -58,6 +58,10 @@ async fn serve_creates_the_first_admin_once_and_stops_on_sigterm(backend: Backen
         "{out}"
     );
     assert!(out.contains("one-time password: "), "{out}");
+    assert!(
+        out.contains(&format!("sign in to the console at {addr}/login")),
+        "the first start points at the console's sign-in: {out}"
+    );
     let res = reqwest::get(format!("{addr}/healthz")).await.unwrap();
     assert_eq!(res.status(), 200);
     let res = reqwest::get(format!("{addr}/readyz")).await.unwrap();
