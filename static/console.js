@@ -29,9 +29,15 @@
   }
 
   // One submission per click: a second click while the first is on its way does nothing.
+  // A button with data-confirm asks first (final steps: closing, disabling, revoking).
   function oneSubmit() {
     document.addEventListener("submit", function (e) {
       var form = e.target;
+      var button = e.submitter;
+      if (button && button.dataset.confirm && !window.confirm(button.dataset.confirm)) {
+        e.preventDefault();
+        return;
+      }
       if (form.method && form.method.toLowerCase() === "post") {
         if (form.dataset.sent) { e.preventDefault(); return; }
         form.dataset.sent = "1";

@@ -178,6 +178,7 @@ pub fn context(frame: &Frame<'_>, page: Value) -> Value {
         "flash": frame.flash.map(|f| json!({ "level": f.level.as_str(), "text": f.text })),
         "assets": {
             "css": asset("console.css"),
+            "icon": asset("favicon.svg"),
             "js": asset("console.js"),
             "htmx": asset("vendor/htmx-2.0.11.min.js"),
         },
