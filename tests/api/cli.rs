@@ -399,14 +399,19 @@ async fn serve_runs_from_any_directory_and_links_to_where_it_listens() {
         }
     };
     let first_start = seen.join("\n");
+    assert_ne!(base, "http://127.0.0.1:9");
+    // The first start points at the console's sign-in, where it actually listens.
     assert!(
-        !first_start.to_lowercase().contains("sign in"),
+        first_start.contains(&format!("sign in to the console at {base}/login")),
         "{first_start}"
     );
     assert!(first_start.contains("tocsin token create"), "{first_start}");
-    assert_ne!(base, "http://127.0.0.1:9");
     let api_line = lines.next().unwrap();
     assert!(api_line.contains(&format!("{base}/api/v1")), "{api_line}");
+    assert!(
+        api_line.contains(&format!("console: {base}/login")),
+        "{api_line}"
+    );
 
     let token = tocsin(&db)
         .current_dir(empty.path())
