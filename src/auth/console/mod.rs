@@ -40,7 +40,16 @@ struct LoginQuery {
 /// Where to go after signing in: a path of this console, never another site.
 fn safe_next(next: Option<&str>) -> String {
     match next {
-        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') => n.to_owned(),
+        // Browsers drop tabs and line breaks from URLs ("/\t/x" is "//x") and read "\" as "/".
+        Some(n)
+            if n.starts_with('/')
+                && !n.starts_with("//")
+                && !n
+                    .chars()
+                    .any(|c| c == '\\' || c.is_whitespace() || c.is_control()) =>
+        {
+            n.to_owned()
+        }
         _ => "/".into(),
     }
 }
@@ -293,6 +302,27 @@ async fn change_password(
                 StatusCode::UNPROCESSABLE_ENTITY,
                 Some((field, e.to_string())),
             )
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::safe_next;
+
+    #[test]
+    fn after_sign_in_only_paths_of_this_console() {
+        assert_eq!(safe_next(Some("/incidents/3?x=1")), "/incidents/3?x=1");
+        for bad in [
+            None,
+            Some("https://evil.example/"),
+            Some("//evil.example"),
+            Some("/\\evil.example"),
+            Some("/\t/evil.example"),
+            Some("/\n/evil.example"),
+            Some("incidents"),
+        ] {
+            assert_eq!(safe_next(bad), "/", "{bad:?}");
         }
     }
 }
