@@ -36,7 +36,6 @@ async fn users_page(
     error: Option<(&str, String)>,
     email: &str,
 ) -> PageResult {
-    let now = state.clock.now();
     let accounts = auth::list_accounts(&state.db).await?;
     let rows: Vec<Value> = accounts
         .iter()
@@ -52,7 +51,6 @@ async fn users_page(
             })
         })
         .collect();
-    let _ = now;
     let (field, message) = error.unzip();
     cx.page_with(
         status,

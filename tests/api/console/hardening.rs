@@ -67,6 +67,33 @@ async fn the_server_drops_a_client_that_stalls_in_its_body() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_request_that_runs_past_the_request_timeout_gets_503() {
+    // The body trickles within its own (long) timeout; the request as a whole runs out.
+    let Some(app) = TestApp::spawn_with(
+        Backend::Sqlite,
+        &[
+            ("TOCSIN_REQUEST_TIMEOUT_SECS", "1"),
+            ("TOCSIN_BODY_TIMEOUT_SECS", "600"),
+        ],
+    )
+    .await
+    else {
+        return;
+    };
+    let mut s = tokio::net::TcpStream::connect(app.addr).await.unwrap();
+    let head = format!(
+        "POST /api/v1/incidents HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {}\r\n\
+         Content-Type: application/json\r\nContent-Length: 100\r\n\r\n{{\"title\":",
+        app.admin_token
+    );
+    s.write_all(head.as_bytes()).await.unwrap();
+    let answer = read_until_closed(&mut s).await;
+    assert!(answer.starts_with("HTTP/1.1 503"), "{answer}");
+    assert!(answer.to_lowercase().contains("x-request-id"), "{answer}");
+    assert_eq!(app.count("incidents").await, 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn metrics_want_the_token_when_one_is_set() {
     let token = "scrape-token-0123456789";
     let Some(app) = TestApp::spawn_with(Backend::Sqlite, &[("TOCSIN_METRICS_TOKEN", token)]).await

@@ -397,3 +397,57 @@ crate::on_both_databases!(
     every_response_carries_the_security_headers_and_a_request_id,
     failed_sign_ins_are_throttled_per_account_and_per_address_and_audited,
 );
+
+/// Behind an https public URL the cookies are `Secure` with the `__Host-` prefix, and HSTS is
+/// sent (the proxy in front speaks https; this test speaks to Tocsin directly).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn over_https_cookies_are_secure_and_host_bound() {
+    let Some(app) = TestApp::spawn_with(
+        crate::helpers::Backend::Sqlite,
+        &[("TOCSIN_PUBLIC_URL", "https://console.example.test")],
+    )
+    .await
+    else {
+        return;
+    };
+    let (email, one_time) = account(&app, Role::Viewer).await;
+    let mut c = Client::new(&app);
+    let p = c.sign_in(&email, &one_time).await;
+    assert_eq!(p.status, 303);
+    let cookie = p.set_cookies().join("\n");
+    assert!(cookie.starts_with("__Host-tocsin_session="), "{cookie}");
+    assert!(
+        cookie.contains("; Secure") && cookie.contains("Path=/"),
+        "{cookie}"
+    );
+    assert!(!cookie.contains("Domain"), "{cookie}");
+    assert_eq!(p.headers["strict-transport-security"], "max-age=31536000");
+    // A form from the public origin passes the guard; another origin does not.
+    let form = c.get("/account/password").await;
+    let fields = [
+        ("_csrf", form.csrf()),
+        ("current_password", one_time.clone()),
+        ("new_password", PASSWORD.to_owned()),
+        ("confirm_password", PASSWORD.to_owned()),
+    ];
+    let fields: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let refused = c
+        .post_with(
+            "/account/password",
+            &fields,
+            &[("origin", "https://elsewhere.example.test")],
+        )
+        .await;
+    assert_eq!(refused.status, 403);
+    let done = c
+        .post_with(
+            "/account/password",
+            &fields,
+            &[
+                ("origin", "https://console.example.test"),
+                ("sec-fetch-site", "same-origin"),
+            ],
+        )
+        .await;
+    assert_eq!(done.status, 303, "{}", done.body);
+}
