@@ -180,6 +180,8 @@ impl Console {
             "role": self.auth.role.as_str(),
             "audit": self.can(Action::AuditRead),
             "admin": self.can(Action::AccountsManage),
+            // Until the one-time password is replaced, no page but that one opens: no menu.
+            "one_time": self.account.must_change_password,
         })
     }
 
