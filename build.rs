@@ -3,4 +3,5 @@
 fn main() {
     println!("cargo:rerun-if-changed=templates");
     println!("cargo:rerun-if-changed=playbooks");
+    println!("cargo:rerun-if-changed=static");
 }

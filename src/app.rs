@@ -36,6 +36,8 @@ pub struct AppState {
     pub dispatch_wakeup: Arc<tokio::sync::Notify>,
     /// Requests per client address on the public pages that look up codes.
     pub public_limit: Arc<crate::web::limit::RateLimiter>,
+    /// Failed console sign-ins per account and per client address.
+    pub sign_in_throttle: Arc<crate::auth::SignInThrottle>,
 }
 
 /// The time as the application sees it: the system clock, or a fixed one in tests.
@@ -110,6 +112,7 @@ impl Application {
                 PUBLIC_LOOKUPS_PER_MINUTE,
                 std::time::Duration::from_secs(60),
             )),
+            sign_in_throttle: Arc::new(crate::auth::SignInThrottle::new()),
         };
         Ok(Application {
             state,
@@ -142,13 +145,9 @@ impl Application {
         } else {
             None
         };
+        let web = self.state.settings.web.clone();
         let app = crate::web::router(self.state);
-        let app = app.into_make_service_with_connect_info::<SocketAddr>();
-        let served = axum::serve(self.listener, app)
-            .with_graceful_shutdown({
-                let s = shutdown.clone();
-                async move { s.cancelled().await }
-            })
+        let served = serve(self.listener, app, &web, shutdown.clone())
             .await
             .context("HTTP server failed");
         shutdown.cancel();
@@ -157,6 +156,57 @@ impl Application {
         }
         served
     }
+}
+
+/// Accepts connections until `shutdown`, then lets the requests in flight finish (for at most
+/// the request timeout and a little more). Unlike `axum::serve`, each connection has a
+/// header-read timeout: a client that does not finish a request's head in time (or leaves a
+/// keep-alive connection idle that long) is dropped. Slow bodies are the body timeout's
+/// (`web::router`).
+async fn serve(
+    listener: TcpListener,
+    app: axum::Router,
+    web: &crate::config::WebSettings,
+    shutdown: CancellationToken,
+) -> anyhow::Result<()> {
+    use hyper_util::rt::{TokioIo, TokioTimer};
+    use tower::Service as _;
+    let mut make = app.into_make_service_with_connect_info::<SocketAddr>();
+    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    let mut http = hyper::server::conn::http1::Builder::new();
+    http.timer(TokioTimer::new())
+        .header_read_timeout(web.header_timeout);
+    loop {
+        let (socket, peer) = tokio::select! {
+            _ = shutdown.cancelled() => break,
+            accepted = listener.accept() => match accepted {
+                Ok(a) => a,
+                Err(e) => {
+                    // Out of file descriptors and the like: pause rather than spin.
+                    tracing::warn!(error = %e, "cannot accept a connection");
+                    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+                    continue;
+                }
+            },
+        };
+        let Ok(svc) = make.call(peer).await;
+        let svc = hyper_util::service::TowerToHyperService::new(svc);
+        let conn = graceful.watch(http.serve_connection(TokioIo::new(socket), svc));
+        tokio::spawn(async move {
+            if let Err(e) = conn.await {
+                tracing::debug!(error = %e, "connection closed with an error");
+            }
+        });
+    }
+    drop(listener);
+    let drain = web.request_timeout + std::time::Duration::from_secs(5);
+    if tokio::time::timeout(drain, graceful.shutdown())
+        .await
+        .is_err()
+    {
+        tracing::warn!("requests still running after the drain period were dropped");
+    }
+    Ok(())
 }
 
 /// The playbooks the settings name (see `assets`).

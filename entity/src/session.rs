@@ -7,10 +7,9 @@ pub struct Model {
     pub id: i64,
     pub account_id: i64,
     pub token_hash: String,
-    pub csrf_token: String,
     pub created_at: DateTimeUtc,
-    pub expires_at: DateTimeUtc,
     pub last_seen_at: DateTimeUtc,
+    pub expires_at: DateTimeUtc,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -15,6 +15,8 @@ use sea_orm::ConnectionTrait;
 use serde_json::Value;
 
 mod api;
+pub mod console;
+pub mod list;
 pub use api::routes;
 pub use chain::{Broken, Verification, GENESIS};
 

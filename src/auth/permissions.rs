@@ -20,6 +20,8 @@ pub enum Action {
     ObligationsRead,
     ReportsRead,
     AuditRead,
+    /// Checking the audit log's and the ledger's chains from the console (walks every entry).
+    AuditVerify,
     /// The delivery evidence ledger (ids and hashes, no personal data).
     LedgerRead,
     AccountsManage,
@@ -46,6 +48,7 @@ pub const PERMISSIONS: &[(Action, &[Role])] = &[
     ),
     (Action::ReportsRead, &[Admin, Responder, Approver]),
     (Action::AuditRead, &[Admin, Approver]),
+    (Action::AuditVerify, &[Admin]),
     (Action::LedgerRead, &[Admin, Responder, Approver]),
     (Action::AccountsManage, &[Admin]),
 ];

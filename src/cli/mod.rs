@@ -121,6 +121,11 @@ enum UserCommand {
         #[arg(long)]
         role: String,
     },
+    /// Disable an account at once: its console sessions end and its API tokens are revoked.
+    Disable {
+        #[arg(long)]
+        email: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -133,7 +138,18 @@ enum TokenCommand {
         /// A name to recognise the token by (e.g. "siem").
         #[arg(long)]
         name: String,
+        /// Refuse the token after this long: 90d, 12h, 2w, 30m (default: never).
+        #[arg(long)]
+        expires_in: Option<String>,
     },
+    /// List API tokens (never their secrets), newest first.
+    List {
+        /// Only this account's tokens.
+        #[arg(long)]
+        email: Option<String>,
+    },
+    /// Revoke a token at once (its id as `token list` shows it).
+    Revoke { id: i64 },
 }
 
 #[derive(Subcommand)]
@@ -296,9 +312,23 @@ async fn run(command: Command, mut settings: Settings) -> Result<(), Fail> {
         Command::Delivery {
             command: DeliveryCommand::Status { incident, watch },
         } => delivery::status(&settings, incident, watch).await,
+        Command::User {
+            command: UserCommand::Disable { email },
+        } => accounts::disable_user(&settings, &email).await,
         Command::Token {
-            command: TokenCommand::Create { email, name },
-        } => accounts::create_token(&settings, &email, &name).await,
+            command:
+                TokenCommand::Create {
+                    email,
+                    name,
+                    expires_in,
+                },
+        } => accounts::create_token(&settings, &email, &name, expires_in.as_deref()).await,
+        Command::Token {
+            command: TokenCommand::List { email },
+        } => accounts::list_tokens(&settings, email.as_deref()).await,
+        Command::Token {
+            command: TokenCommand::Revoke { id },
+        } => accounts::revoke_token(&settings, id).await,
         Command::Subjects {
             command: SubjectsCommand::Import { file, format },
         } => import::import_file(&settings, file, format).await,

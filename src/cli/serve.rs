@@ -17,10 +17,12 @@ pub(super) async fn serve(settings: Settings, demo: bool) -> Result<(), Fail> {
     {
         out!(
             "First start: created the admin account {email}\n  one-time password: {pw} (shown \
-             once; store it)\n  API token for this account: tocsin token create --email {email} \
-             --name <a name>",
+             once; store it)\n  sign in to the console at {login} with it; you will choose a \
+             new password there\n  API token for this account: tocsin token create --email \
+             {email} --name <a name> [--expires-in 90d]",
             email = first.account.email,
-            pw = first.one_time_password
+            pw = first.one_time_password,
+            login = state.links.to("/login"),
         );
     }
     if demo {
@@ -49,7 +51,8 @@ pub(super) async fn serve(settings: Settings, demo: bool) -> Result<(), Fail> {
         .map_err(|e| Fail::runtime(format!("cannot install signal handlers: {e}")))?;
     out!("Tocsin listening on http://{}", app.addr());
     out!(
-        "  API: {}  public announcements: {}",
+        "  console: {}  API: {}  public announcements: {}",
+        state.links.to("/login"),
         state.links.to("/api/v1"),
         state.links.to("/announcements")
     );

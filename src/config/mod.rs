@@ -1,10 +1,12 @@
 //! Settings from the environment (`TOCSIN_*`). A bad value stops start-up with a message that
 //! names the variable.
 mod channels;
+mod web;
 
 pub use channels::{ApnsProvider, ChannelSettings, FcmProvider, SmsProvider, VapidProvider};
 use std::net::SocketAddr;
 use std::path::PathBuf;
+pub use web::WebSettings;
 
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://tocsin.db?mode=rwc";
 
@@ -75,6 +77,8 @@ pub struct Settings {
     /// (`TOCSIN_AUDIT_KEY`, else the file `TOCSIN_AUDIT_KEY_FILE`, default `tocsin.key`). It
     /// lives outside the database so that write access to the database cannot forge them.
     pub audit_key: AuditKey,
+    /// Timeouts, the concurrency limit, console sessions, the metrics token.
+    pub web: WebSettings,
 }
 
 /// Where the audit signing key comes from; its `Debug` never shows the seed.
@@ -287,6 +291,7 @@ impl Settings {
             import_max_bytes,
             channels: ChannelSettings::from_lookup(&get)?,
             audit_key,
+            web: WebSettings::from_lookup(&get)?,
         })
     }
 }

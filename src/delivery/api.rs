@@ -90,7 +90,9 @@ async fn start(
     Ok((StatusCode::ACCEPTED, Json(json!({ "queued": queued }))).into_response())
 }
 
-async fn delivery_view(state: &AppState, id: i64) -> AppResult<Value> {
+/// People counted once each in `total` and its buckets; attempts per channel in `by_channel`
+/// (what `GET …/delivery` answers; the console's overview reads it too).
+pub(crate) async fn delivery_view(state: &AppState, id: i64) -> AppResult<Value> {
     Ok(json!(progress::progress(&state.db, id).await?))
 }
 

@@ -19,6 +19,7 @@ pub mod status;
 pub mod store;
 pub mod wire;
 
+pub(crate) use api::delivery_view as view;
 pub use api::routes;
 pub use channel::{Attempt, Channels, Device, Outcome, Outgoing, Transport};
 pub use dispatch::{dispatch, DispatchError};

@@ -5,6 +5,7 @@
 //! tables, under the incident's row lock; `api` adapts them to HTTP. The approval columns are
 //! written through `store::approval` by `notices::approval` alone.
 mod api;
+pub mod console;
 mod error;
 mod model;
 pub mod new;

@@ -2,7 +2,7 @@
 use super::AppState;
 use axum::extract::State;
 use axum::http::{header, StatusCode};
-use axum::response::IntoResponse;
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 use serde_json::json;
@@ -35,7 +35,27 @@ async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
     }
 }
 
-async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
+/// With `TOCSIN_METRICS_TOKEN` set, only a scraper sending it as a bearer token gets the
+/// numbers (they tell how busy the system is and which routes exist).
+async fn metrics(State(state): State<AppState>, headers: axum::http::HeaderMap) -> Response {
+    if let Some(expected) = &state.settings.web.metrics_token {
+        let given = headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .map(str::trim)
+            .unwrap_or_default();
+        // Compared as digests: no early exit on the secret's bytes.
+        if crate::auth::hash_token(given) != crate::auth::hash_token(expected) {
+            return (
+                StatusCode::UNAUTHORIZED,
+                [(header::WWW_AUTHENTICATE, "Bearer realm=\"metrics\"")],
+                Json(json!({ "error": { "code": "unauthorized",
+                    "message": "send the metrics token as 'Authorization: Bearer <token>'" } })),
+            )
+                .into_response();
+        }
+    }
     (
         [(
             header::CONTENT_TYPE,
@@ -43,6 +63,7 @@ async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
         )],
         state.metrics.render(),
     )
+        .into_response()
 }
 
 /// The OpenAPI 3 document (kept in step with the router by a test).

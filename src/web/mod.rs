@@ -1,10 +1,14 @@
-//! Composes the routers (API, public pages, health, metrics) and the middleware. No business
+//! Composes the routers (API, console, public pages, health, metrics, static files) and the
+//! middleware: security headers and request ids, timeouts, the concurrency limit. No business
 //! logic lives here.
+pub mod console;
 mod extract;
 mod health;
 pub mod idempotency;
 pub mod limit;
 mod page;
+pub mod security;
+pub mod statics;
 
 pub use extract::ApiJson;
 pub use idempotency::idempotent;
@@ -12,16 +16,18 @@ pub use page::Page;
 
 use crate::app::AppState;
 use axum::extract::{MatchedPath, Request, State};
-use axum::http::{header, HeaderValue};
+use axum::http::StatusCode;
 use axum::middleware::{self, Next};
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use axum::Router;
-use tower_http::set_header::SetResponseHeaderLayer;
+use tower::limit::GlobalConcurrencyLimitLayer;
+use tower_http::timeout::{RequestBodyTimeoutLayer, TimeoutLayer};
 
 /// Request bodies above this are refused, except the streamed subjects import.
 const BODY_LIMIT: usize = 2 * 1024 * 1024;
 
 pub fn router(state: AppState) -> Router {
+    let web = state.settings.web.clone();
     let api = Router::new()
         .merge(crate::audit::routes())
         .merge(crate::incidents::routes())
@@ -32,32 +38,42 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::regulation::routes())
         .merge(crate::evidence::routes())
         .layer(axum::extract::DefaultBodyLimit::max(BODY_LIMIT));
-    Router::new()
+    // Everything but the import answers within the request timeout.
+    let timed = Router::new()
         .merge(api)
-        // Streams any size; lines are capped inside the importer.
-        .merge(crate::population::routes().layer(axum::extract::DefaultBodyLimit::disable()))
         .merge(health::routes())
         .merge(crate::announcements::public_routes())
         .merge(crate::notices::public_routes())
+        .merge(console::routes(&state))
+        .merge(statics::routes())
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::SERVICE_UNAVAILABLE,
+            web.request_timeout,
+        ));
+    Router::new()
+        .merge(timed)
+        // Streams any size; lines are capped inside the importer.
+        .merge(crate::population::routes().layer(axum::extract::DefaultBodyLimit::disable()))
         .fallback(not_found)
         .layer(middleware::from_fn_with_state(state.clone(), track))
-        .layer(SetResponseHeaderLayer::overriding(
-            header::X_CONTENT_TYPE_OPTIONS,
-            HeaderValue::from_static("nosniff"),
+        .layer(RequestBodyTimeoutLayer::new(web.body_timeout))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            security::headers,
         ))
-        .layer(SetResponseHeaderLayer::overriding(
-            header::REFERRER_POLICY,
-            HeaderValue::from_static("no-referrer"),
-        ))
-        .layer(SetResponseHeaderLayer::if_not_present(
-            header::X_FRAME_OPTIONS,
-            HeaderValue::from_static("DENY"),
+        .layer(GlobalConcurrencyLimitLayer::new(
+            web.max_concurrent_requests,
         ))
         .with_state(state)
 }
 
-async fn not_found() -> crate::error::AppError {
-    crate::error::AppError::NotFound("route".into())
+/// JSON under `/api/`, the console's page elsewhere.
+async fn not_found(req: Request) -> Response {
+    if req.uri().path().starts_with("/api/") {
+        crate::error::AppError::NotFound("route".into()).into_response()
+    } else {
+        console::PageError::not_found("page").into_response()
+    }
 }
 
 /// Counts requests by route and status, and logs each at debug level (ids only, no bodies).

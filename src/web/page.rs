@@ -2,7 +2,7 @@
 //! where the key is the `next_before` of the previous page.
 use serde::Deserialize;
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Default)]
 pub struct Page {
     limit: Option<u64>,
     before: Option<i64>,

@@ -58,6 +58,10 @@ async fn serve_creates_the_first_admin_once_and_stops_on_sigterm(backend: Backen
         "{out}"
     );
     assert!(out.contains("one-time password: "), "{out}");
+    assert!(
+        out.contains(&format!("sign in to the console at {addr}/login")),
+        "the first start points at the console's sign-in: {out}"
+    );
     let res = reqwest::get(format!("{addr}/healthz")).await.unwrap();
     assert_eq!(res.status(), 200);
     let res = reqwest::get(format!("{addr}/readyz")).await.unwrap();
@@ -395,14 +399,19 @@ async fn serve_runs_from_any_directory_and_links_to_where_it_listens() {
         }
     };
     let first_start = seen.join("\n");
+    assert_ne!(base, "http://127.0.0.1:9");
+    // The first start points at the console's sign-in, where it actually listens.
     assert!(
-        !first_start.to_lowercase().contains("sign in"),
+        first_start.contains(&format!("sign in to the console at {base}/login")),
         "{first_start}"
     );
     assert!(first_start.contains("tocsin token create"), "{first_start}");
-    assert_ne!(base, "http://127.0.0.1:9");
     let api_line = lines.next().unwrap();
     assert!(api_line.contains(&format!("{base}/api/v1")), "{api_line}");
+    assert!(
+        api_line.contains(&format!("console: {base}/login")),
+        "{api_line}"
+    );
 
     let token = tocsin(&db)
         .current_dir(empty.path())

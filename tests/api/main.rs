@@ -8,6 +8,7 @@ mod accounts;
 mod announcements;
 mod audit;
 mod cli;
+mod console;
 mod crash;
 mod delivery;
 mod demo;
