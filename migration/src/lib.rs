@@ -12,6 +12,7 @@ mod m20261130_000007_bind_approvals;
 mod m20261201_000008_channels;
 mod m20261201_000010_ledger;
 mod m20261201_000011_idempotency;
+mod m20261201_000012_obligation_facts;
 
 pub struct Migrator;
 
@@ -29,6 +30,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000008_channels::Migration),
             Box::new(m20261201_000010_ledger::Migration),
             Box::new(m20261201_000011_idempotency::Migration),
+            Box::new(m20261201_000012_obligation_facts::Migration),
         ]
     }
 }
