@@ -232,3 +232,18 @@ impl From<crate::delivery::DispatchError> for AppError {
         }
     }
 }
+
+impl From<crate::regulation::obligations::ObligationError> for AppError {
+    fn from(e: crate::regulation::obligations::ObligationError) -> Self {
+        use crate::regulation::obligations::ObligationError as E;
+        let message = e.to_string();
+        match e {
+            E::Incident(i) => i.into(),
+            E::NotFound(id) => AppError::NotFound(format!("obligation {id}")),
+            E::NotRequired(_) => AppError::conflict("not_required", message),
+            E::AlreadyDone(_) => AppError::conflict("already_done", message),
+            E::Invalid(fields) => AppError::Validation(fields),
+            E::Db(db) => db.into(),
+        }
+    }
+}

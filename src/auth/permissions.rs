@@ -18,6 +18,8 @@ pub enum Action {
     DeliveryRead,
     AnnouncementPublish,
     ObligationsRead,
+    /// Marking an obligation done (when, how, by whom).
+    ObligationsWrite,
     ReportsRead,
     AuditRead,
     /// The delivery evidence ledger (ids and hashes, no personal data).
@@ -44,6 +46,7 @@ pub const PERMISSIONS: &[(Action, &[Role])] = &[
         Action::ObligationsRead,
         &[Admin, Responder, Approver, Viewer],
     ),
+    (Action::ObligationsWrite, &[Admin, Responder]),
     (Action::ReportsRead, &[Admin, Responder, Approver]),
     (Action::AuditRead, &[Admin, Approver]),
     (Action::LedgerRead, &[Admin, Responder, Approver]),
