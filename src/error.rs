@@ -41,6 +41,13 @@ pub enum AppError {
     /// 409: the request conflicts with the current state.
     #[error("{message}")]
     Conflict { code: &'static str, message: String },
+    /// 409 with details (what must change first, e.g. the elements notices lack).
+    #[error("{message}")]
+    ConflictDetails {
+        code: &'static str,
+        message: String,
+        details: Value,
+    },
     /// 413
     #[error("{0}")]
     TooLarge(String),
@@ -136,6 +143,11 @@ impl IntoResponse for AppError {
             AppError::Conflict { code, message } => {
                 (StatusCode::CONFLICT, code, message, Value::Null)
             }
+            AppError::ConflictDetails {
+                code,
+                message,
+                details,
+            } => (StatusCode::CONFLICT, code, message, details),
             AppError::TooLarge(m) => (StatusCode::PAYLOAD_TOO_LARGE, "too_large", m, Value::Null),
             AppError::UnsupportedMediaType(m) => (
                 StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -194,6 +206,11 @@ impl From<crate::notices::NoticeError> for AppError {
             E::CompositionMismatch { .. } => AppError::conflict("stale_composition", message),
             E::FourEyes => AppError::Forbidden(message),
             E::AlreadyApproved => AppError::conflict("already_approved", message),
+            E::Incomplete(missing) => AppError::ConflictDetails {
+                code: "incomplete_notices",
+                message,
+                details: json!({ "missing": missing }),
+            },
             E::NotApproved => AppError::conflict("not_approved", message),
             E::AlreadyDispatched => AppError::conflict("already_dispatched", message),
             E::Closed => AppError::conflict("incident_closed", message),

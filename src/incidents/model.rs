@@ -140,6 +140,20 @@ impl TryFrom<incident::Model> for Incident {
 }
 
 impl Incident {
+    /// The clock starts the jurisdiction rules count from: awareness, the obligation facts, and
+    /// when individuals were notified (the first dispatch).
+    pub fn clocks(&self) -> crate::playbooks::jurisdictions::Clocks {
+        let f = &self.obligation_facts;
+        crate::playbooks::jurisdictions::Clocks {
+            aware_at: self.aware_at,
+            determined_at: f.determined_at,
+            assessed_at: f.assessed_at,
+            materiality_determined_at: f.materiality_determined_at,
+            individuals_notified_at: self.notices.dispatched_at,
+            handling_ended_at: f.handling_ended_at,
+        }
+    }
+
     /// Whether the current composition was composed from the current content: compose it
     /// again otherwise.
     pub fn composition_is_current(&self) -> bool {

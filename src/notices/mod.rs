@@ -4,6 +4,7 @@
 //! the notices table.
 mod api;
 pub mod approval;
+pub mod completeness;
 pub mod compose;
 pub mod content;
 mod error;

@@ -23,28 +23,6 @@ pub struct Gathered {
     pub announced_at: Option<DateTime<Utc>>,
 }
 
-/// Counts as the rules read them, from the population's (the one place that counts).
-pub fn counts(f: &PopulationFacts) -> Counts {
-    Counts {
-        total: f.total,
-        by_country: f.by_country.clone(),
-        by_region: f.by_region.clone(),
-    }
-}
-
-/// The incident's clock starts.
-pub fn clocks(i: &Incident) -> Clocks {
-    let f = &i.obligation_facts;
-    Clocks {
-        aware_at: i.aware_at,
-        determined_at: f.determined_at,
-        assessed_at: f.assessed_at,
-        materiality_determined_at: f.materiality_determined_at,
-        individuals_notified_at: i.notices.dispatched_at,
-        handling_ended_at: f.handling_ended_at,
-    }
-}
-
 pub async fn gather(
     db: &impl ConnectionTrait,
     playbooks: &Playbooks,
@@ -63,9 +41,9 @@ pub async fn gather(
             .map(|a| a.published_at);
     Ok(Gathered {
         categories: playbooks.inventory.to_base(&i.data_categories),
-        people: counts(&people),
-        unreachable: counts(&PopulationFacts::from_groups(unreachable)),
-        clocks: clocks(i),
+        people: people.counts(),
+        unreachable: PopulationFacts::from_groups(unreachable).counts(),
+        clocks: i.clocks(),
         done,
         announced_at,
     })
