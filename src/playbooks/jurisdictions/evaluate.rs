@@ -8,12 +8,14 @@
 //! not required, with the reason (a threshold not reached, data not involved, risk assessed
 //! lower). Presumptions are said, never silent: no risk assessment recorded, no data categories
 //! named, a determination not recorded (counted from awareness, the earliest it can be).
-use super::clock;
+use super::conditions::{alternatives, flags_fit, n_people, trigger, unplaced};
+use super::due::{deadline_words, due};
 use super::schema::*;
+use super::substitute::substitutes;
 use super::Jurisdictions;
 use crate::domain::{RiskLevel, Severity};
 use crate::playbooks::Organisation;
-use chrono::{DateTime, Datelike, Utc};
+use chrono::{DateTime, Utc};
 use std::collections::BTreeMap;
 
 /// People counted by where they live.
@@ -41,7 +43,7 @@ impl Counts {
     }
 
     /// The regions of the territory with people in them, and how many.
-    fn regions_of(&self, r: &Residence) -> Vec<(String, u64)> {
+    pub(super) fn regions_of(&self, r: &Residence) -> Vec<(String, u64)> {
         self.by_region
             .iter()
             .filter(|(g, _)| {
@@ -53,7 +55,8 @@ impl Counts {
             .collect()
     }
 
-    fn count(&self, of: Counted, r: &Residence) -> u64 {
+    /// People counted as a threshold counts them.
+    pub fn count(&self, of: Counted, r: &Residence) -> u64 {
         match of {
             Counted::Everyone => self.total,
             Counted::Residents | Counted::EachRegion => self.residents(r),
@@ -228,178 +231,6 @@ pub fn evaluate(j: &Jurisdictions, s: &Situation<'_>) -> Vec<Finding> {
     out
 }
 
-fn n_people(n: u64) -> String {
-    if n == 1 {
-        "1 person".into()
-    } else {
-        format!("{n} people")
-    }
-}
-
-/// A note for a regional rule when some people of its countries have no region on record.
-fn unplaced(p: &Counts, r: &Residence) -> Option<String> {
-    let mut countries: Vec<&str> = r
-        .regions
-        .iter()
-        .filter_map(|g| g.split_once('-').map(|(c, _)| c))
-        .collect();
-    countries.dedup();
-    let n: u64 = countries
-        .iter()
-        .map(|c| {
-            let all = p.by_country.get(*c).copied().unwrap_or(0);
-            let placed: u64 = p
-                .by_region
-                .iter()
-                .filter(|(g, _)| g.starts_with(&format!("{c}-")))
-                .map(|(_, n)| n)
-                .sum();
-            all.saturating_sub(placed)
-        })
-        .sum();
-    (n > 0).then(|| {
-        format!("{n} affected people of the same country have no region on record and are not counted here")
-    })
-}
-
-fn flags_fit(c: &FlagCondition, org: &Organisation) -> bool {
-    c.all.iter().all(|f| org.has(*f)) && !c.none.iter().any(|f| org.has(*f))
-}
-
-/// Whether a trigger holds: `Ok` or the reason it does not; the reasons it holds; presumptions.
-fn trigger(t: &Trigger, s: &Situation<'_>) -> (Result<(), String>, Vec<String>, Vec<String>) {
-    let mut reasons = Vec::new();
-    let mut notes = Vec::new();
-    if !t.data_any_of.is_empty() {
-        let sets = t
-            .data_any_of
-            .iter()
-            .map(|set| set.join(" + "))
-            .collect::<Vec<_>>()
-            .join("; ");
-        if s.categories.is_empty() {
-            notes.push(format!(
-                "the incident names no data categories: presumed to involve one of: {sets}"
-            ));
-        } else {
-            match t
-                .data_any_of
-                .iter()
-                .find(|set| set.iter().all(|c| s.categories.contains(c)))
-            {
-                Some(set) => reasons.push(format!("the data involved include {}", set.join(" + "))),
-                None => {
-                    return (
-                        Err(format!("the data involved include none of: {sets}")),
-                        reasons,
-                        notes,
-                    )
-                }
-            }
-        }
-    }
-    if let Some(min) = t.risk_at_least {
-        match s.risk {
-            None => notes.push(format!(
-                "no risk assessment recorded: presumed at least {}",
-                min.as_str()
-            )),
-            Some(r) if r < min => {
-                return (
-                    Err(format!(
-                        "the risk was assessed as {}; required from {}",
-                        r.as_str(),
-                        min.as_str()
-                    )),
-                    reasons,
-                    notes,
-                )
-            }
-            Some(r) => reasons.push(format!("the risk was assessed as {}", r.as_str())),
-        }
-    }
-    if let Some(min) = t.severity_at_least {
-        if s.severity < min {
-            return (
-                Err(format!(
-                    "the incident's severity is {}; required from {}",
-                    s.severity.as_str(),
-                    min.as_str()
-                )),
-                reasons,
-                notes,
-            );
-        }
-        reasons.push(format!(
-            "the incident's severity is {}",
-            s.severity.as_str()
-        ));
-    }
-    (Ok(()), reasons, notes)
-}
-
-/// Whether at least one of an obligation's alternatives holds (none given: it does). One that
-/// holds only by presumption (no categories named, no risk assessed) counts, and says so.
-fn alternatives(
-    rule: &Rule,
-    o: &ObligationRule,
-    s: &Situation<'_>,
-) -> (Result<(), String>, Vec<String>, Vec<String>) {
-    if o.any_of.is_empty() {
-        return (Ok(()), vec![], vec![]);
-    }
-    let mut presumed: Option<(String, Vec<String>)> = None;
-    for alt in &o.any_of {
-        let t = Trigger {
-            data_any_of: alt.data_any_of.clone(),
-            risk_at_least: alt.risk_at_least,
-            severity_at_least: None,
-        };
-        let (ok, mut reasons, notes) = trigger(&t, s);
-        if ok.is_err() {
-            continue;
-        }
-        if let Some(th) = &alt.threshold {
-            let n = s.people.count(th.of, &rule.residence);
-            if !th.met(n) {
-                continue;
-            }
-            reasons.push(format!("{} affected: {} people", n_people(n), th.words()));
-        }
-        if notes.is_empty() {
-            let mut r = vec![format!("applies because: {}", alt.label)];
-            r.extend(reasons);
-            return (Ok(()), r, vec![]);
-        }
-        presumed.get_or_insert((alt.label.clone(), notes));
-    }
-    match presumed {
-        Some((label, mut notes)) => {
-            notes.push(format!("presumed to apply because: {label}"));
-            (Ok(()), vec![], notes)
-        }
-        None => {
-            let labels: Vec<String> = o
-                .any_of
-                .iter()
-                .map(|a| match &a.threshold {
-                    Some(th) => format!(
-                        "{} ({} counted)",
-                        a.label,
-                        s.people.count(th.of, &rule.residence)
-                    ),
-                    None => a.label.clone(),
-                })
-                .collect();
-            (
-                Err(format!("none of these holds: {}", labels.join("; "))),
-                vec![],
-                vec![],
-            )
-        }
-    }
-}
-
 /// How a rule obligation fans out: key suffix, the region (per-region thresholds) and the count
 /// its threshold is compared with.
 fn instances(
@@ -549,183 +380,6 @@ fn finding(
         keep_days: None,
         substitute_for: None,
     }
-}
-
-fn deadline_words(d: &Deadline, org: &Organisation) -> String {
-    let from = match d.from {
-        ClockStart::ObligationDone => {
-            format!("after {} is done", d.after.as_deref().unwrap_or("?"))
-        }
-        other => format!("from {}", other.as_str().replace('_', " ")),
-    };
-    match d.limit() {
-        None => format!(
-            "{} {from}",
-            d.qualifier.as_deref().unwrap_or("no fixed time")
-        ),
-        Some((v, u)) => {
-            let v = if d.doubled_for.is_some_and(|f| org.has(f)) {
-                v * 2
-            } else {
-                v
-            };
-            format!("{} {from}", u.words(v))
-        }
-    }
-}
-
-/// The due time, when the clock started, and what was presumed.
-fn due(
-    j: &Jurisdictions,
-    rule: &Rule,
-    o: &ObligationRule,
-    s: &Situation<'_>,
-) -> (Due, Option<DateTime<Utc>>, Vec<String>) {
-    let c = &s.clocks;
-    let d = &o.deadline;
-    let mut notes = Vec::new();
-    let mut estimated = |at: Option<DateTime<Utc>>, what: &str, field: &str| match at {
-        Some(t) => Ok(t),
-        None => {
-            notes.push(format!(
-                "no {what} recorded ({field}): counted from aware_at, the earliest it can be"
-            ));
-            Ok(c.aware_at)
-        }
-    };
-    let start: Result<DateTime<Utc>, String> = match d.from {
-        ClockStart::Awareness | ClockStart::Discovery => Ok(c.aware_at),
-        ClockStart::Determination => estimated(c.determined_at, "determination", "determined_at"),
-        ClockStart::NotifiableAssessment => {
-            estimated(c.assessed_at, "notifiable assessment", "assessed_at")
-        }
-        ClockStart::IndividualNoticeSent => c
-            .individuals_notified_at
-            .ok_or_else(|| "individuals have not been notified yet".to_owned()),
-        ClockStart::MaterialityDetermination => c.materiality_determined_at.ok_or_else(|| {
-            "no materiality determination recorded (materiality_determined_at)".to_owned()
-        }),
-        ClockStart::HandlingEnd => c
-            .handling_ended_at
-            .ok_or_else(|| "the incident's handling has not ended (handling_ended_at)".to_owned()),
-        ClockStart::EndOfDiscoveryYear => {
-            let tz = rule.zone();
-            let year = c.aware_at.with_timezone(&tz).year();
-            let last = chrono::NaiveDate::from_ymd_opt(year, 12, 31).expect("31 December");
-            Ok(clock::end_of_day(last, tz))
-        }
-        ClockStart::ObligationDone => {
-            let after = d.after.clone().unwrap_or_default();
-            let done = s
-                .done
-                .iter()
-                .filter(|(k, _)| **k == after || k.starts_with(&format!("{after}/")))
-                .map(|(_, t)| *t)
-                .min();
-            done.ok_or_else(|| format!("{after} is not done yet"))
-        }
-    };
-    let start = match start {
-        Ok(t) => t,
-        Err(why) => return (Due::Waiting(why), None, notes),
-    };
-    let Some((mut value, unit)) = d.limit() else {
-        return (Due::NoFixedTime, Some(start), notes);
-    };
-    if let Some(flag) = d.doubled_for.filter(|f| s.organisation.has(*f)) {
-        value *= 2;
-        notes.push(format!(
-            "doubled: the organisation is declared {}",
-            flag.as_str()
-        ));
-    }
-    let computed = clock::due_at(start, value, unit, rule.zone(), j.calendar(rule));
-    notes.extend(computed.notes);
-    (Due::At(computed.due_at), Some(start), notes)
-}
-
-/// The substitute notice findings of an obligation that applies, when one of its conditions
-/// holds: the public posting (kept `keep_days`) and, where the law names it, the media. Also
-/// what could not be judged, for the obligation's own notes.
-fn substitutes(
-    rule: &Rule,
-    o: &ObligationRule,
-    s: &Situation<'_>,
-    parent: &Finding,
-) -> (Vec<Finding>, Vec<String>) {
-    let Some(sub) = &o.substitute else {
-        return (vec![], vec![]);
-    };
-    let w = &sub.when;
-    let residents = s.people.residents(&rule.residence);
-    let mut met = Vec::new();
-    let mut notes = Vec::new();
-    if let Some(limit) = w.cost_more_than_usd {
-        match s.organisation.notice_cost_per_person_usd {
-            Some(per) if per * residents as f64 > limit => met.push(format!(
-                "notifying {residents} people individually would cost about ${:.0}, more than ${limit:.0}",
-                per * residents as f64
-            )),
-            Some(_) => {}
-            None => notes.push(format!(
-                "the cost condition (more than ${limit:.0}) cannot be judged: organisation.yaml gives no notice_cost_per_person_usd"
-            )),
-        }
-    }
-    if let Some(limit) = w.people_more_than {
-        let n = s
-            .people
-            .count(w.people_of.unwrap_or(Counted::Residents), &rule.residence);
-        if n > limit {
-            met.push(format!("{n} people to notify, more than {limit}"));
-        }
-    }
-    if let Some(min) = w.unreachable_at_least {
-        let n = s.unreachable.residents(&rule.residence);
-        if n >= min {
-            met.push(format!(
-                "{n} of them cannot be reached individually (at least {min})"
-            ));
-        }
-    }
-    if met.is_empty() {
-        return (vec![], notes);
-    }
-    let verification = sub.verification.unwrap_or(parent.verification);
-    let mut reasons = vec![format!("substitute notice for {}", parent.key)];
-    reasons.extend(met);
-    notes.extend(sub.notes.iter().cloned());
-    let methods = sub.methods.join(", ");
-    let public = Finding {
-        key: format!("{}/substitute", parent.key),
-        title: match sub.keep_days {
-            Some(d) => format!("Substitute notice ({methods}); keep the public notice up {d} days"),
-            None => format!("Substitute notice ({methods})"),
-        },
-        audience: Audience::Public,
-        authority_id: None,
-        authority: None,
-        reasons: reasons.clone(),
-        notes: notes.clone(),
-        verification,
-        source: sub.source.clone(),
-        contents: parent.contents.clone(),
-        optional_contents: vec![],
-        keep_days: sub.keep_days,
-        substitute_for: Some(parent.key.clone()),
-        ..parent.clone()
-    };
-    let mut out = vec![public];
-    if sub.methods.iter().any(|m| m.contains("media")) {
-        out.push(Finding {
-            key: format!("{}/substitute-media", parent.key),
-            title: format!("Substitute notice in the media ({methods})"),
-            audience: Audience::Media,
-            keep_days: None,
-            ..out[0].clone()
-        });
-    }
-    (out, vec![])
 }
 
 #[cfg(test)]

@@ -8,9 +8,12 @@
 //! code, authority, calendar or obligation that does not exist, stops start-up with the file,
 //! the field and the reason.
 pub mod clock;
+mod conditions;
+mod due;
 pub mod evaluate;
 pub mod holidays;
 mod schema;
+mod substitute;
 
 pub use evaluate::{Clocks, Counts, Due, Finding, Situation};
 pub use holidays::Calendar;

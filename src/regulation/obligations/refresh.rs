@@ -83,7 +83,7 @@ fn computed(f: &Finding, fulfilled: Option<&Fulfilment>, now: DateTime<Utc>) -> 
         authority_id: f.authority_id.clone(),
         audience: f.audience.as_str().to_owned(),
         due_at: match f.due {
-            Due::At(t) => Some(t),
+            Due::At(t) if f.required() => Some(t),
             _ => None,
         },
         status,
