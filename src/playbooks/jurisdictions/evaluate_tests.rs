@@ -179,6 +179,12 @@ fn thresholds_compare_as_the_statute_words_them() {
         ("US-NY", 5001, "US-NY/credit_bureaus", true),
         ("JP", 1000, "JP-APPI/final", false),
         ("JP", 1001, "JP-APPI/final", true),
+        ("US-DE", 500, "US-DE/authority", false),
+        ("US-DE", 501, "US-DE/authority", true),
+        ("US-DC", 49, "US-DC/authority", false),
+        ("US-DC", 50, "US-DC/authority", true),
+        ("US-ND", 250, "US-ND/authority", false),
+        ("US-ND", 251, "US-ND/authority", true),
     ];
     for (place, n, key, required) in rows {
         let found = Facts::new(&[(place, *n)], &["name", "government_id"]).run(&p);
@@ -236,6 +242,19 @@ fn clocks_start_where_each_rule_says() {
     assert_eq!(
         at(find(&found, "US-SEC/form_8k")),
         utc("2026-11-13T04:59:59Z")
+    );
+
+    // Iowa: the AG within 5 business days after the consumer notice (weekend and Thanksgiving).
+    let mut f = Facts::new(&[("US-IA", 600)], &["name", "government_id"]);
+    assert!(matches!(
+        find(&f.run(&p), "US-IA/authority").due,
+        Due::Waiting(_)
+    ));
+    f.clocks.individuals_notified_at = Some(utc("2026-11-24T16:00:00Z"));
+    // Tue 24 Nov (Chicago) + 5: Wed 25, (Thu 26), Fri 27, Mon 30, Tue 1, Wed 2 December.
+    assert_eq!(
+        at(find(&f.run(&p), "US-IA/authority")),
+        utc("2026-12-03T05:59:59Z")
     );
 
     // Texas counts from the determination; without one, from awareness, and says so.

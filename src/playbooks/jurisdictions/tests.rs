@@ -34,6 +34,21 @@ fn every_regime_of_the_summary_table_ships_and_loads() {
         assert!(j.rules.contains_key(id), "{id} is missing");
     }
     assert!(j.rule("eu-gdpr").is_some(), "ids match case-insensitively");
+    // Every state, DC, Puerto Rico, Guam and the US Virgin Islands of
+    // REGULATIONS-US-STATES.md.
+    let us = j
+        .rules
+        .keys()
+        .filter(|k| k.starts_with("US-") && k.len() == 5)
+        .count();
+    assert_eq!(us, 54);
+    for (id, r) in &j.rules {
+        for o in &r.obligations {
+            for a in &o.authorities {
+                assert!(j.authorities.authority(a).is_some(), "{id}: {a}");
+            }
+        }
+    }
     assert!(j.calendars.contains_key("US") && j.calendars.contains_key("BR"));
     assert!(j.authorities.authority("FR-CNIL").is_some());
     assert!(j.authorities.len() >= 75);
