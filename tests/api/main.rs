@@ -18,6 +18,7 @@ mod idempotency;
 mod integrity;
 mod ledger;
 mod obligations;
+mod obligations_clock;
 mod obligations_notices;
 mod push;
 mod races;
