@@ -139,9 +139,14 @@ impl Application {
     /// Serves HTTP and dispatches until `shutdown` is cancelled, then drains in-flight requests
     /// and lets the dispatcher finish the sends it started.
     pub async fn run_until(self, shutdown: CancellationToken) -> anyhow::Result<()> {
+        // The dispatcher's process also reminds responders of deadlines, on a timer.
         let dispatching = if self.dispatcher {
             let d = Dispatcher::for_app(&self.state)?;
-            Some(tokio::spawn(d.run(shutdown.clone())))
+            let r = crate::regulation::obligations::reminders::Reminders::for_app(&self.state)?;
+            Some((
+                tokio::spawn(d.run(shutdown.clone())),
+                tokio::spawn(r.run(shutdown.clone())),
+            ))
         } else {
             None
         };
@@ -151,8 +156,9 @@ impl Application {
             .await
             .context("HTTP server failed");
         shutdown.cancel();
-        if let Some(d) = dispatching {
+        if let Some((d, r)) = dispatching {
             let _ = d.await;
+            let _ = r.await;
         }
         served
     }

@@ -41,6 +41,13 @@ pub enum AppError {
     /// 409: the request conflicts with the current state.
     #[error("{message}")]
     Conflict { code: &'static str, message: String },
+    /// 409 with details (what must change first, e.g. the elements notices lack).
+    #[error("{message}")]
+    ConflictDetails {
+        code: &'static str,
+        message: String,
+        details: Value,
+    },
     /// 413
     #[error("{0}")]
     TooLarge(String),
@@ -84,7 +91,7 @@ impl AppError {
             AppError::Unauthorized => StatusCode::UNAUTHORIZED,
             AppError::Forbidden(_) => StatusCode::FORBIDDEN,
             AppError::NotFound(_) | AppError::Unknown { .. } => StatusCode::NOT_FOUND,
-            AppError::Conflict { .. } => StatusCode::CONFLICT,
+            AppError::Conflict { .. } | AppError::ConflictDetails { .. } => StatusCode::CONFLICT,
             AppError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -153,6 +160,11 @@ impl IntoResponse for AppError {
             AppError::Conflict { code, message } => {
                 (StatusCode::CONFLICT, code, message, Value::Null)
             }
+            AppError::ConflictDetails {
+                code,
+                message,
+                details,
+            } => (StatusCode::CONFLICT, code, message, details),
             AppError::TooLarge(m) => (StatusCode::PAYLOAD_TOO_LARGE, "too_large", m, Value::Null),
             AppError::UnsupportedMediaType(m) => (
                 StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -211,6 +223,11 @@ impl From<crate::notices::NoticeError> for AppError {
             E::CompositionMismatch { .. } => AppError::conflict("stale_composition", message),
             E::FourEyes => AppError::Forbidden(message),
             E::AlreadyApproved => AppError::conflict("already_approved", message),
+            E::Incomplete(missing) => AppError::ConflictDetails {
+                code: "incomplete_notices",
+                message,
+                details: json!({ "missing": missing }),
+            },
             E::NotApproved => AppError::conflict("not_approved", message),
             E::AlreadyDispatched => AppError::conflict("already_dispatched", message),
             E::Closed => AppError::conflict("incident_closed", message),
@@ -245,6 +262,21 @@ impl From<crate::delivery::DispatchError> for AppError {
             E::Notice(n) => n.into(),
             E::State(why) => AppError::conflict("delivery_state", why),
             E::Invalid { field, reason } => AppError::field(field, reason),
+            E::Db(db) => db.into(),
+        }
+    }
+}
+
+impl From<crate::regulation::obligations::ObligationError> for AppError {
+    fn from(e: crate::regulation::obligations::ObligationError) -> Self {
+        use crate::regulation::obligations::ObligationError as E;
+        let message = e.to_string();
+        match e {
+            E::Incident(i) => i.into(),
+            E::NotFound(id) => AppError::NotFound(format!("obligation {id}")),
+            E::NotRequired(_) => AppError::conflict("not_required", message),
+            E::AlreadyDone(_) => AppError::conflict("already_done", message),
+            E::Invalid(fields) => AppError::Validation(fields),
             E::Db(db) => db.into(),
         }
     }

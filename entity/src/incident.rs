@@ -36,6 +36,11 @@ pub struct Model {
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
     pub delivery_state: String,
+    pub determined_at: Option<DateTimeUtc>,
+    pub assessed_at: Option<DateTimeUtc>,
+    pub materiality_determined_at: Option<DateTimeUtc>,
+    pub handling_ended_at: Option<DateTimeUtc>,
+    pub risk_assessment: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -15,6 +15,7 @@ pub mod ledger_head;
 pub mod notice;
 pub mod notice_link;
 pub mod obligation;
+pub mod obligation_reminder;
 pub mod report;
 pub mod session;
 pub mod subject;

@@ -15,6 +15,15 @@ pub struct Model {
     pub fulfilled_at: Option<DateTimeUtc>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
+    pub key: String,
+    pub authority_id: Option<String>,
+    pub verification: String,
+    pub unverified: bool,
+    pub details: String,
+    pub clock_started_at: Option<DateTimeUtc>,
+    pub fulfilled_by: Option<i64>,
+    pub fulfilled_how: Option<String>,
+    pub keep_until: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -12,6 +12,7 @@ mod m20261130_000007_bind_approvals;
 mod m20261201_000008_channels;
 mod m20261201_000010_ledger;
 mod m20261201_000011_idempotency;
+mod m20261201_000012_obligation_facts;
 mod m20261201_000014_sessions;
 
 pub struct Migrator;
@@ -30,7 +31,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000008_channels::Migration),
             Box::new(m20261201_000010_ledger::Migration),
             Box::new(m20261201_000011_idempotency::Migration),
-            // Keep last: the console's sessions (other migrations may come before it).
+            Box::new(m20261201_000012_obligation_facts::Migration),
             Box::new(m20261201_000014_sessions::Migration),
         ]
     }

@@ -18,6 +18,8 @@ pub enum Action {
     DeliveryRead,
     AnnouncementPublish,
     ObligationsRead,
+    /// Marking an obligation done (when, how, by whom).
+    ObligationsWrite,
     ReportsRead,
     AuditRead,
     /// Checking the audit log's and the ledger's chains from the console (walks every entry).
@@ -46,6 +48,7 @@ pub const PERMISSIONS: &[(Action, &[Role])] = &[
         Action::ObligationsRead,
         &[Admin, Responder, Approver, Viewer],
     ),
+    (Action::ObligationsWrite, &[Admin, Responder]),
     (Action::ReportsRead, &[Admin, Responder, Approver]),
     (Action::AuditRead, &[Admin, Approver]),
     (Action::AuditVerify, &[Admin]),

@@ -1,12 +1,13 @@
 //! The `tocsin` command line. Exit codes: 0 success, 1 runtime failure, 2 bad usage or input.
 //!
 //! This module parses the command line and runs one command; each command lives in a file of
-//! its own (`serve`, `accounts`, `import`, `report`, `audit`, `ledger`).
+//! its own (`serve`, `accounts`, `import`, `report`, `obligations`, `audit`, `ledger`).
 mod accounts;
 mod audit;
 mod delivery;
 mod import;
 mod ledger;
+mod obligations;
 mod report;
 mod serve;
 
@@ -74,6 +75,15 @@ enum Command {
     Subjects {
         #[command(subcommand)]
         command: SubjectsCommand,
+    },
+    /// An incident's obligations: who must be told, by when, with the time left on each clock.
+    Obligations {
+        /// The incident id.
+        #[arg(long)]
+        incident: i64,
+        /// Print JSON (the API's shape) instead of a table.
+        #[arg(long)]
+        json: bool,
     },
     /// Regulator reports.
     Report {
@@ -332,6 +342,9 @@ async fn run(command: Command, mut settings: Settings) -> Result<(), Fail> {
         Command::Subjects {
             command: SubjectsCommand::Import { file, format },
         } => import::import_file(&settings, file, format).await,
+        Command::Obligations { incident, json } => {
+            obligations::show(&settings, incident, json).await
+        }
         Command::Report {
             command:
                 ReportCommand::Export {

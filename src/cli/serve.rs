@@ -62,19 +62,32 @@ pub(super) async fn serve(settings: Settings, demo: bool) -> Result<(), Fail> {
     Ok(())
 }
 
-/// A dispatcher only: a database connection and the channels, nothing else.
+/// A dispatcher only: a database connection and the channels, and the deadline reminders
+/// (which read the playbooks' jurisdiction rules).
 pub(super) async fn worker(settings: Settings) -> Result<(), Fail> {
+    let playbooks = crate::app::load_playbooks(&settings)?;
     let db = super::open(&settings).await?;
     let dispatcher = Dispatcher::build(
-        db,
+        db.clone(),
         &settings,
         Arc::new(crate::metrics::Metrics::new()),
         Arc::new(tokio::sync::Notify::new()),
     )?;
+    let links = crate::links::Links::new(&settings.public_url.clone().unwrap_or_else(|| {
+        url::Url::parse(&format!("http://{}", settings.addr)).expect("an address is a URL")
+    }));
+    let reminders = crate::regulation::obligations::reminders::Reminders::build(
+        db,
+        &settings,
+        Arc::new(playbooks),
+        links,
+    )?;
     let shutdown = shutdown_on_signals()
         .map_err(|e| Fail::runtime(format!("cannot install signal handlers: {e}")))?;
     out!("Tocsin worker dispatching");
+    let reminding = tokio::spawn(reminders.run(shutdown.clone()));
     dispatcher.run(shutdown).await;
+    let _ = reminding.await;
     out!("Tocsin worker stopped");
     Ok(())
 }

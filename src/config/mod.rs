@@ -73,6 +73,10 @@ pub struct Settings {
     pub import_max_bytes: u64,
     /// SMS and push providers, SMS segments and price, per-channel rates.
     pub channels: ChannelSettings,
+    /// How long before each obligation's deadline its responders are reminded
+    /// (`TOCSIN_REMINDERS`, default `24h,4h`; `off` for none). A missed deadline is always
+    /// reminded of once.
+    pub reminders: Vec<std::time::Duration>,
     /// The Ed25519 key that signs the audit log's and the ledger's checkpoints
     /// (`TOCSIN_AUDIT_KEY`, else the file `TOCSIN_AUDIT_KEY_FILE`, default `tocsin.key`). It
     /// lives outside the database so that write access to the database cannot forge them.
@@ -252,6 +256,9 @@ impl Settings {
         let lease = std::time::Duration::from_secs(number("TOCSIN_LEASE_SECS", 30, 3, 3600)?);
         let import_max_bytes = number("TOCSIN_IMPORT_MAX_BYTES", 2 << 30, 1, 1 << 50)?;
 
+        let (n, v) = var("TOCSIN_REMINDERS", "24h,4h");
+        let reminders = parse_reminders(&v).map_err(|m| fail(n, m))?;
+
         let audit_key = match (
             get("TOCSIN_AUDIT_KEY").filter(|v| !v.trim().is_empty()),
             folder("TOCSIN_AUDIT_KEY_FILE"),
@@ -290,10 +297,45 @@ impl Settings {
             lease,
             import_max_bytes,
             channels: ChannelSettings::from_lookup(&get)?,
+            reminders,
             audit_key,
             web: WebSettings::from_lookup(&get)?,
         })
     }
+}
+
+/// `24h,4h`, `2d,30m`, or `off`: the offsets before a deadline, longest first, once each.
+fn parse_reminders(v: &str) -> Result<Vec<std::time::Duration>, String> {
+    if v.trim().eq_ignore_ascii_case("off") {
+        return Ok(Vec::new());
+    }
+    let mut out = Vec::new();
+    for part in v.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+        let (num, unit) = part.split_at(part.len().saturating_sub(1));
+        let secs = match unit {
+            "m" => 60,
+            "h" => 3600,
+            "d" => 86_400,
+            _ => 0,
+        };
+        let n: u64 = num
+            .parse()
+            .ok()
+            .filter(|n| (1..=10_000).contains(n))
+            .unwrap_or(0);
+        if secs == 0 || n == 0 {
+            return Err(format!(
+                "'{part}' is not a time before the deadline such as 24h, 30m or 2d (or set off)"
+            ));
+        }
+        out.push(std::time::Duration::from_secs(n * secs));
+    }
+    if out.is_empty() {
+        return Err("list times before the deadline such as 24h,4h, or set off".into());
+    }
+    out.sort_unstable_by(|a, b| b.cmp(a));
+    out.dedup();
+    Ok(out)
 }
 
 #[cfg(test)]
@@ -360,6 +402,25 @@ mod tests {
             let err = with(&[(k, v)]).unwrap_err();
             assert_eq!(err.var, k);
             assert!(err.to_string().starts_with(k), "{err}");
+        }
+    }
+
+    #[test]
+    fn reminders_default_to_24_and_4_hours_and_can_be_set_or_turned_off() {
+        let h = |n: u64| std::time::Duration::from_secs(n * 3600);
+        assert_eq!(with(&[]).unwrap().reminders, [h(24), h(4)]);
+        let s = with(&[("TOCSIN_REMINDERS", "30m, 2d,4h,4h")]).unwrap();
+        assert_eq!(
+            s.reminders,
+            [h(48), h(4), std::time::Duration::from_secs(1800)]
+        );
+        assert!(with(&[("TOCSIN_REMINDERS", "off")])
+            .unwrap()
+            .reminders
+            .is_empty());
+        for bad in ["4", "4x", "0h", ",", "-1h"] {
+            let e = with(&[("TOCSIN_REMINDERS", bad)]).unwrap_err();
+            assert_eq!(e.var, "TOCSIN_REMINDERS", "{bad}");
         }
     }
 

@@ -43,7 +43,37 @@ impl Transport for Email {
             Ok(m) => m,
             Err(reason) => return Outcome::Permanent(reason).into(),
         };
-        self.mailer.send(out.delivery_id, message).await.into()
+        let file = format!("delivery-{}.eml", out.delivery_id);
+        self.mailer.send(&file, message).await.into()
+    }
+}
+
+impl Email {
+    /// A plain-text message to one address outside the notices (reminders to responders),
+    /// through the same transport. `key` makes its Message-ID (a retry keeps it); `file`
+    /// names the `.eml` when writing files.
+    pub async fn send_text(
+        &self,
+        key: &str,
+        file: &str,
+        to: &str,
+        subject: &str,
+        text: &str,
+    ) -> Outcome {
+        let Ok(address) = to.parse() else {
+            return Outcome::Permanent("the e-mail address is not accepted by the mailer".into());
+        };
+        let message = Message::builder()
+            .from(self.from.clone())
+            .to(Mailbox::new(None, address))
+            .subject(subject)
+            .message_id(Some(format!("<{key}@{}>", self.from.email.domain())))
+            .date_now()
+            .body(text.to_owned());
+        match message {
+            Ok(m) => self.mailer.send(file, m).await,
+            Err(e) => Outcome::Permanent(format!("the message could not be built: {e}")),
+        }
     }
 }
 
@@ -67,7 +97,7 @@ impl Mailer {
         }
     }
 
-    async fn send(&self, delivery_id: i64, message: Message) -> Outcome {
+    async fn send(&self, file: &str, message: Message) -> Outcome {
         match self {
             Mailer::Smtp(t) => match t.send(message).await {
                 Ok(res) => Outcome::Sent(format!(
@@ -79,8 +109,7 @@ impl Mailer {
                 Err(e) => Outcome::transient(format!("SMTP: {e}")),
             },
             Mailer::Files(dir) => {
-                let name = format!("delivery-{delivery_id}.eml");
-                match super::files::write_private(dir, &name, message.formatted()).await {
+                match super::files::write_private(dir, file, message.formatted()).await {
                     Ok(path) => Outcome::Sent(path),
                     Err(e) => Outcome::transient(format!("outbox folder: {e:#}")),
                 }

@@ -342,6 +342,36 @@ pub async fn counts(
         .collect()
 }
 
+/// Where the people live whom no delivery reached or is still trying to reach (every delivery
+/// of theirs ended unreachable, failed, undelivered or cancelled, or they had none): `(country,
+/// region, n)` groups of the population snapshot, for `PopulationFacts::from_groups`
+/// (substitute notice after dispatch).
+pub async fn unreached_groups(
+    db: &impl ConnectionTrait,
+    incident_id: i64,
+) -> Result<Vec<(Option<String>, Option<String>, i64)>, DbErr> {
+    let rows = db
+        .query_all(stmt(
+            db.get_database_backend(),
+            "SELECT p.country, p.region, COUNT(*) AS n FROM incident_population p \
+             WHERE p.incident_id = ? AND NOT EXISTS (SELECT 1 FROM deliveries d \
+             WHERE d.incident_id = p.incident_id AND d.subject_id = p.subject_id \
+             AND d.status IN ('pending', 'sending', 'sent', 'delivered')) \
+             GROUP BY p.country, p.region",
+            [incident_id.into()],
+        ))
+        .await?;
+    rows.iter()
+        .map(|r| {
+            Ok((
+                r.try_get("", "country")?,
+                r.try_get("", "region")?,
+                r.try_get("", "n")?,
+            ))
+        })
+        .collect()
+}
+
 /// People of the incident by where their notification stands: reached on some channel
 /// (`sent`), still on its way (`pending`), given up after failures (`failed`), stopped
 /// (`cancelled`), or no channel could reach them (`unreachable`). Each person counts once.

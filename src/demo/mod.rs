@@ -239,6 +239,7 @@ fn example_incident(playbooks: &Playbooks, now: DateTime<Utc>) -> anyhow::Result
         severity: kind.severity,
         aware_at,
         content,
+        facts: Default::default(),
     })
 }
 

@@ -9,6 +9,7 @@ mod contact;
 mod geo;
 mod locale;
 pub mod phone_valid;
+mod risk;
 mod roles;
 mod text_enum;
 
@@ -16,6 +17,7 @@ pub use categories::{DataCategory, BASE_CATEGORIES};
 pub use contact::{BirthDate, Email, PersonName, Phone, PushPlatform};
 pub use geo::{Country, Region};
 pub use locale::Locale;
+pub use risk::RiskLevel;
 pub use roles::{Channel, Role, Severity};
 pub(crate) use text_enum::text_enum;
 

@@ -15,7 +15,7 @@ pub mod update;
 
 pub use api::routes;
 pub use error::IncidentError;
-pub use model::{Incident, NoticeState};
+pub use model::{Incident, NoticeState, ObligationFacts};
 pub use new::{create, Content, CreateIncident, NewIncident};
 pub use status::{DeliveryState, Status};
 pub use store::{find, record_event};

@@ -1,7 +1,7 @@
 //! An incident as the code sees it: typed, parsed from its row, failing loudly on a row that
 //! Tocsin did not write.
 use super::{DeliveryState, Status};
-use crate::domain::{Channel, Corrupt, Severity};
+use crate::domain::{Channel, Corrupt, RiskLevel, Severity};
 use chrono::{DateTime, Utc};
 use entity::incident;
 use serde::Serialize;
@@ -25,6 +25,22 @@ pub struct NoticeState {
     /// The composition the approver approved.
     pub approved_composition: Option<String>,
     pub dispatched_at: Option<DateTime<Utc>>,
+}
+
+/// What the jurisdiction rules count from besides awareness, and the risk assessment they read.
+/// None of it is in the notices: changing it does not touch the composition.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct ObligationFacts {
+    /// When the organisation determined that a breach occurred (Texas, Florida, Colorado …).
+    pub determined_at: Option<DateTime<Utc>>,
+    /// When it assessed the breach notifiable (Singapore).
+    pub assessed_at: Option<DateTime<Utc>>,
+    /// When it determined the incident material (SEC Form 8-K).
+    pub materiality_determined_at: Option<DateTime<Utc>>,
+    /// When the incident's handling ended (China's 30-day summary).
+    pub handling_ended_at: Option<DateTime<Utc>>,
+    /// The organisation's assessment of the risk to the people affected; unset: not assessed.
+    pub risk_assessment: Option<RiskLevel>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -53,6 +69,7 @@ pub struct Incident {
     pub notices: NoticeState,
     /// Whether its deliveries go out (running), wait (paused) or were stopped (cancelled).
     pub delivery_state: DeliveryState,
+    pub obligation_facts: ObligationFacts,
     pub created_by: Option<i64>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
@@ -81,6 +98,17 @@ impl TryFrom<incident::Model> for Incident {
             systems: list("systems list", &m.systems)?,
             mitigations: list("mitigations list", &m.mitigations)?,
             channels: list("channels list", &m.channels)?,
+            obligation_facts: ObligationFacts {
+                determined_at: m.determined_at,
+                assessed_at: m.assessed_at,
+                materiality_determined_at: m.materiality_determined_at,
+                handling_ended_at: m.handling_ended_at,
+                risk_assessment: m
+                    .risk_assessment
+                    .as_deref()
+                    .map(RiskLevel::from_stored)
+                    .transpose()?,
+            },
             title: m.title,
             summary: m.summary,
             kind: m.kind,
@@ -112,6 +140,20 @@ impl TryFrom<incident::Model> for Incident {
 }
 
 impl Incident {
+    /// The clock starts the jurisdiction rules count from: awareness, the obligation facts, and
+    /// when individuals were notified (the first dispatch).
+    pub fn clocks(&self) -> crate::playbooks::jurisdictions::Clocks {
+        let f = &self.obligation_facts;
+        crate::playbooks::jurisdictions::Clocks {
+            aware_at: self.aware_at,
+            determined_at: f.determined_at,
+            assessed_at: f.assessed_at,
+            materiality_determined_at: f.materiality_determined_at,
+            individuals_notified_at: self.notices.dispatched_at,
+            handling_ended_at: f.handling_ended_at,
+        }
+    }
+
     /// Whether the current composition was composed from the current content: compose it
     /// again otherwise.
     pub fn composition_is_current(&self) -> bool {
@@ -163,6 +205,11 @@ impl Incident {
                 "dispatched_at": n.dispatched_at,
             },
             "delivery_state": self.delivery_state,
+            "determined_at": self.obligation_facts.determined_at,
+            "assessed_at": self.obligation_facts.assessed_at,
+            "materiality_determined_at": self.obligation_facts.materiality_determined_at,
+            "handling_ended_at": self.obligation_facts.handling_ended_at,
+            "risk_assessment": self.obligation_facts.risk_assessment,
             "created_at": self.created_at,
             "updated_at": self.updated_at,
         })

@@ -1,9 +1,9 @@
 //! Opening an incident: the request as sent (`CreateIncident`, plain strings) is parsed once
 //! into a typed `NewIncident`, filling what it leaves out from the kind's playbook.
-use super::model::Incident;
+use super::model::{Incident, ObligationFacts};
 use super::{store, IncidentError};
 use crate::audit::Actor;
-use crate::domain::{Channel, Severity};
+use crate::domain::{Channel, RiskLevel, Severity};
 use crate::playbooks::{Kind, Playbooks};
 use chrono::{DateTime, SubsecRound, Utc};
 use sea_orm::{DatabaseConnection, TransactionTrait};
@@ -35,6 +35,12 @@ pub struct CreateIncident {
     pub likely_consequences: Option<String>,
     pub contact: Option<String>,
     pub channels: Option<Vec<String>>,
+    /// Clock starts of the jurisdiction rules and the risk assessment (`ObligationFacts`).
+    pub determined_at: Option<String>,
+    pub assessed_at: Option<String>,
+    pub materiality_determined_at: Option<String>,
+    pub handling_ended_at: Option<String>,
+    pub risk_assessment: Option<String>,
 }
 
 /// The editable content of an incident: what the notices are made of.
@@ -148,6 +154,7 @@ pub struct NewIncident {
     pub severity: Severity,
     pub aware_at: DateTime<Utc>,
     pub content: Content,
+    pub facts: ObligationFacts,
 }
 
 /// Field-by-field validation errors, collected so one response names every bad field.
@@ -190,6 +197,75 @@ impl Fields {
             return None;
         }
         Some(t)
+    }
+
+    /// An obligation fact's instant: not in the future; `""` clears it (`Some(None)`).
+    pub(super) fn fact_instant(
+        &mut self,
+        field: &str,
+        value: &str,
+        now: DateTime<Utc>,
+    ) -> Option<Option<DateTime<Utc>>> {
+        if value.trim().is_empty() {
+            return Some(None);
+        }
+        let t = self.instant(field, value)?;
+        if t > now + chrono::Duration::minutes(FUTURE_SLACK_MINUTES) {
+            self.add(field, "is in the future");
+            return None;
+        }
+        Some(Some(t))
+    }
+
+    /// A risk level; `""` clears it (`Some(None)`).
+    pub(super) fn risk(&mut self, value: &str) -> Option<Option<RiskLevel>> {
+        if value.trim().is_empty() {
+            return Some(None);
+        }
+        match RiskLevel::parse(value) {
+            Ok(r) => Some(Some(r)),
+            Err(e) => {
+                self.add("risk_assessment", e.0);
+                None
+            }
+        }
+    }
+
+    /// The facts a request gives, over `base` (a field not given keeps its value).
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn facts(
+        &mut self,
+        base: &ObligationFacts,
+        determined_at: Option<&str>,
+        assessed_at: Option<&str>,
+        materiality_determined_at: Option<&str>,
+        handling_ended_at: Option<&str>,
+        risk_assessment: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> ObligationFacts {
+        let mut f = base.clone();
+        for (name, given, slot) in [
+            ("determined_at", determined_at, &mut f.determined_at),
+            ("assessed_at", assessed_at, &mut f.assessed_at),
+            (
+                "materiality_determined_at",
+                materiality_determined_at,
+                &mut f.materiality_determined_at,
+            ),
+            (
+                "handling_ended_at",
+                handling_ended_at,
+                &mut f.handling_ended_at,
+            ),
+        ] {
+            if let Some(v) = given.and_then(|v| self.fact_instant(name, v, now)) {
+                *slot = v;
+            }
+        }
+        if let Some(r) = risk_assessment.and_then(|v| self.risk(v)) {
+            f.risk_assessment = r;
+        }
+        f
     }
 
     pub(super) fn channels(&mut self, given: &[String]) -> Vec<Channel> {
@@ -285,12 +361,22 @@ impl NewIncident {
             },
         };
         content.check(playbooks, &mut f);
+        let facts = f.facts(
+            &ObligationFacts::default(),
+            req.determined_at.as_deref(),
+            req.assessed_at.as_deref(),
+            req.materiality_determined_at.as_deref(),
+            req.handling_ended_at.as_deref(),
+            req.risk_assessment.as_deref(),
+            now,
+        );
         match (aware_at, f.0.is_empty()) {
             (Some(aware_at), true) => Ok(NewIncident {
                 kind: kind.id.clone(),
                 severity,
                 aware_at,
                 content,
+                facts,
             }),
             _ => Err(IncidentError::Invalid(f.0)),
         }

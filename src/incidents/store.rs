@@ -99,6 +99,11 @@ pub async fn insert(
         contact: Set(c.contact.clone()),
         channels: Set(channels),
         content_version: Set(1),
+        determined_at: Set(new.facts.determined_at),
+        assessed_at: Set(new.facts.assessed_at),
+        materiality_determined_at: Set(new.facts.materiality_determined_at),
+        handling_ended_at: Set(new.facts.handling_ended_at),
+        risk_assessment: Set(new.facts.risk_assessment.map(|r| r.as_str().to_owned())),
         created_by: Set(actor.account_id()),
         created_at: Set(now),
         updated_at: Set(now),
@@ -119,6 +124,8 @@ pub struct Changes {
     pub severity: Option<crate::domain::Severity>,
     /// A status move from the first to the second, guarded on the first.
     pub status: Option<(Status, Status)>,
+    /// New obligation facts (clock starts, risk assessment): not content.
+    pub facts: Option<super::ObligationFacts>,
 }
 
 /// Applies `changes` to the (locked) incident `id` and returns it as it now is.
@@ -158,6 +165,20 @@ pub async fn update(
     }
     if let Some(s) = changes.severity {
         q = q.col_expr(C::Severity, Expr::value(s.as_str()));
+    }
+    if let Some(f) = &changes.facts {
+        q = q
+            .col_expr(C::DeterminedAt, Expr::value(f.determined_at))
+            .col_expr(C::AssessedAt, Expr::value(f.assessed_at))
+            .col_expr(
+                C::MaterialityDeterminedAt,
+                Expr::value(f.materiality_determined_at),
+            )
+            .col_expr(C::HandlingEndedAt, Expr::value(f.handling_ended_at))
+            .col_expr(
+                C::RiskAssessment,
+                Expr::value(f.risk_assessment.map(|r| r.as_str().to_owned())),
+            );
     }
     if let Some((from, to)) = changes.status {
         q = q

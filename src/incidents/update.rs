@@ -32,6 +32,12 @@ pub struct UpdateIncident {
     pub likely_consequences: Option<String>,
     pub contact: Option<String>,
     pub channels: Option<Vec<String>>,
+    /// Obligation facts: an instant (or `""` to clear it), a risk level (or `""`).
+    pub determined_at: Option<String>,
+    pub assessed_at: Option<String>,
+    pub materiality_determined_at: Option<String>,
+    pub handling_ended_at: Option<String>,
+    pub risk_assessment: Option<String>,
 }
 
 pub async fn update(
@@ -134,6 +140,16 @@ pub async fn update(
             None
         }
     });
+    let facts = f.facts(
+        &cur.obligation_facts,
+        req.determined_at.as_deref(),
+        req.assessed_at.as_deref(),
+        req.materiality_determined_at.as_deref(),
+        req.handling_ended_at.as_deref(),
+        req.risk_assessment.as_deref(),
+        now,
+    );
+    let facts_changed = fact_changes(&cur.obligation_facts, &facts);
     f.finish()?;
     if let Some(to) = status {
         cur.status
@@ -150,6 +166,7 @@ pub async fn update(
     if aware_at.is_some() {
         changed.push("aware_at");
     }
+    changed.extend(facts_changed.iter().copied());
     if changed.is_empty() && status.is_none() {
         return Ok(cur);
     }
@@ -158,6 +175,7 @@ pub async fn update(
         aware_at,
         severity,
         status: status.map(|to| (cur.status, to)),
+        facts: (!facts_changed.is_empty()).then_some(facts),
     };
     let updated = store::update(&txn, id, &changes, now).await?;
     if !changed.is_empty() {
@@ -196,4 +214,35 @@ pub async fn update(
     }
     txn.commit().await?;
     Ok(updated)
+}
+
+/// The names of the obligation facts that differ. They are not content: the notices do not
+/// say them, so they leave any composition and approval as they are.
+fn fact_changes(
+    cur: &crate::incidents::ObligationFacts,
+    new: &crate::incidents::ObligationFacts,
+) -> Vec<&'static str> {
+    let mut out = Vec::new();
+    for (name, a, b) in [
+        ("determined_at", cur.determined_at, new.determined_at),
+        ("assessed_at", cur.assessed_at, new.assessed_at),
+        (
+            "materiality_determined_at",
+            cur.materiality_determined_at,
+            new.materiality_determined_at,
+        ),
+        (
+            "handling_ended_at",
+            cur.handling_ended_at,
+            new.handling_ended_at,
+        ),
+    ] {
+        if a != b {
+            out.push(name);
+        }
+    }
+    if cur.risk_assessment != new.risk_assessment {
+        out.push("risk_assessment");
+    }
+    out
 }

@@ -19,6 +19,10 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/incidents/{id}/notices", post(compose_notices))
         .route("/api/v1/incidents/{id}/notices/preview", get(show_preview))
         .route(
+            "/api/v1/incidents/{id}/notices/completeness",
+            get(show_completeness),
+        )
+        .route(
             "/api/v1/incidents/{id}/approval",
             post(approve).delete(withdraw),
         )
@@ -74,12 +78,29 @@ async fn show_preview(
     Ok(Json(json!(p)))
 }
 
+/// What each jurisdiction requires the notices to say and what they lack; the variants
+/// prohibitions call for.
+async fn show_completeness(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(id): Path<i64>,
+) -> AppResult<Json<Value>> {
+    auth.require(Action::NoticesRead)?;
+    let inc = crate::incidents::find(&state.db, id).await?;
+    let c = super::completeness::completeness(&state.db, &state.playbooks, &inc, state.clock.now())
+        .await?;
+    Ok(Json(json!(c)))
+}
+
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct ApprovalRequest {
     /// The digest of the composition the approver reviewed.
     #[serde(default)]
     composition: String,
+    /// Approve although the notices lack what a jurisdiction requires (recorded).
+    #[serde(default)]
+    accept_incomplete: bool,
 }
 
 async fn approve(
@@ -92,9 +113,11 @@ async fn approve(
     let inc = approval::approve(
         &state.db,
         state.templates.fingerprint(),
+        &state.playbooks,
         &actor,
         id,
         &req.composition,
+        req.accept_incomplete,
         state.clock.now(),
     )
     .await?;

@@ -134,13 +134,19 @@ pub(super) async fn composed(
 }
 
 /// Approves exactly `composition`: it must be the current composition, composed from the
-/// current content with the running templates, by someone other than the approver.
+/// current content with the running templates, by someone other than the approver. The notices
+/// must also hold what each applicable jurisdiction requires (`completeness`): what is missing is
+/// refused, listed, unless the approver accepts it (`accept_incomplete`), which the timeline
+/// records with the list.
+#[allow(clippy::too_many_arguments)]
 pub async fn approve(
     db: &DatabaseConnection,
     templates: &str,
+    playbooks: &crate::playbooks::Playbooks,
     actor: &Actor,
     incident_id: i64,
     composition: &str,
+    accept_incomplete: bool,
     now: DateTime<Utc>,
 ) -> Result<Incident, NoticeError> {
     let composition = composition.trim();
@@ -177,19 +183,20 @@ pub async fn approve(
     if inc.is_approved() {
         return Err(NoticeError::AlreadyApproved);
     }
+    let check = super::completeness::completeness(&txn, playbooks, &inc, now).await?;
+    if !check.complete && !accept_incomplete {
+        return Err(NoticeError::Incomplete(check.missing));
+    }
     let by = actor.account_id();
     if !store::approval::approved(&txn, incident_id, by, inc.content_version, &current, now).await?
     {
         return Err(NoticeError::Stale("the notices changed while approving"));
     }
-    store::record_event(
-        &txn,
-        incident_id,
-        actor,
-        "notices_approved",
-        json!({ "content_version": inc.content_version, "composition": current }),
-    )
-    .await?;
+    let mut details = json!({ "content_version": inc.content_version, "composition": current });
+    if !check.complete {
+        details["accepted_incomplete"] = json!(check.missing);
+    }
+    store::record_event(&txn, incident_id, actor, "notices_approved", details).await?;
     let inc = store::find(&txn, incident_id).await?;
     txn.commit().await?;
     Ok(inc)

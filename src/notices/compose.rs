@@ -1,6 +1,7 @@
 //! Composing: one rendered notice per affected person and channel, streamed in batches under
 //! the incident's row lock, named by the digest of everything rendered.
 use super::approval::{self, CompositionDigest};
+use super::completeness::{self, PerPerson};
 use super::content::NoticeContent;
 use super::{links, render, store, NoticeError};
 use crate::audit::Actor;
@@ -63,6 +64,12 @@ pub async fn compose(
     }
     let fingerprint = input.templates.fingerprint();
     let content = NoticeContent::build(&inc, input.playbooks, input.announcement_url);
+    // Each person's variant: their jurisdictions' statements and prohibitions.
+    let counts = population::PopulationFacts::load(&txn, incident_id)
+        .await?
+        .counts();
+    let found = completeness::findings(input.playbooks, &inc, &counts, now);
+    let mut per_person = PerPerson::new(input.playbooks, content, found);
     let mut digest = CompositionDigest::new(inc.id, inc.content_version, fingerprint);
     let channels = channels(&inc.channels);
     let verify_url = input.links.to("/verify");
@@ -83,9 +90,10 @@ pub async fn compose(
         for p in &people {
             let code = codes.get(&p.subject_id).map(String::as_str);
             let link = code.map(|c| input.links.to(&format!("/n/{c}")));
+            let content = per_person.content(p.country.as_deref(), p.region.as_deref());
             let ctx = render::Context {
                 templates: input.templates,
-                content: &content,
+                content,
                 link: link.as_deref(),
                 code,
                 verify_url: &verify_url,

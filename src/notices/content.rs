@@ -32,6 +32,11 @@ pub struct NoticeContent {
     pub response_time: String,
     /// Link to the public announcement, once one is published.
     pub announcement_url: Option<String>,
+    /// The variant for people whose jurisdiction forbids stating the nature of the breach (and
+    /// the number affected): what happened and its cause are left out.
+    pub omit_nature: bool,
+    /// Statements the person's jurisdictions require (organisation.yaml `notice_statements`).
+    pub other_information: Vec<String>,
 }
 
 /// Plain-language names of the base categories (English).
@@ -128,6 +133,16 @@ impl NoticeContent {
             contact_phone: org.contact_phone.clone(),
             response_time: org.response_time.clone(),
             announcement_url,
+            omit_nature: false,
+            other_information: Vec::new(),
         }
+    }
+
+    /// The variant without the nature of the breach (Massachusetts residents): what happened and
+    /// its cause are blanked, so no template can show them.
+    pub fn omit_nature(&mut self) {
+        self.omit_nature = true;
+        self.what_happened.clear();
+        self.cause.clear();
     }
 }

@@ -21,6 +21,9 @@ pub enum NoticeError {
     /// 409 `already_approved`
     #[error("the notices are already approved")]
     AlreadyApproved,
+    /// 409 `incomplete_notices`: what each jurisdiction requires and the notices lack.
+    #[error("the notices lack what {} requires: see details.missing; complete them, or approve with \"accept_incomplete\": true", jurisdictions(.0))]
+    Incomplete(Vec<super::completeness::Missing>),
     /// 409 `not_approved`
     #[error("the notices are not approved as they stand: an approver must approve the current composition first")]
     NotApproved,
@@ -53,4 +56,10 @@ impl From<crate::domain::Corrupt> for NoticeError {
     fn from(c: crate::domain::Corrupt) -> Self {
         NoticeError::Incident(c.into())
     }
+}
+
+fn jurisdictions(missing: &[super::completeness::Missing]) -> String {
+    let mut j: Vec<&str> = missing.iter().map(|m| m.jurisdiction.as_str()).collect();
+    j.dedup();
+    j.join(", ")
 }

@@ -1,9 +1,11 @@
 //! Notices: per person and channel, rendered from the incident's content in the person's
-//! locale (`render`), composed in batches (`compose`), previewed (`preview`), and approved by a
-//! second person (`approval`, the one place the approval state changes). `store` alone writes
-//! the notices table.
+//! locale (`render`), in the variant their jurisdiction requires (`completeness`), composed in
+//! batches (`compose`), previewed (`preview`), checked against what each jurisdiction requires
+//! (`completeness`) and approved by a second person (`approval`, the one place the approval
+//! state changes). `store` alone writes the notices table.
 mod api;
 pub mod approval;
+pub mod completeness;
 pub mod compose;
 pub mod content;
 mod error;

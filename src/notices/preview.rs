@@ -61,8 +61,18 @@ pub async fn preview(
     let (notice, composed, composition, version) = match stored {
         Some((n, version)) => (n, true, inc.notices.composition.clone(), version),
         None => {
-            // Not composed yet: what it would say now, with a stand-in for the person's link.
-            let content = NoticeContent::build(&inc, input.playbooks, input.announcement_url);
+            // Not composed yet: what it would say now, with a stand-in for the person's link,
+            // in the variant where they live.
+            let base = NoticeContent::build(&inc, input.playbooks, input.announcement_url);
+            let counts = population::PopulationFacts::load(db, incident_id)
+                .await?
+                .counts();
+            let found =
+                super::completeness::findings(input.playbooks, &inc, &counts, chrono::Utc::now());
+            let mut per_person = super::completeness::PerPerson::new(input.playbooks, base, found);
+            let content = per_person
+                .content(person.country.as_deref(), person.region.as_deref())
+                .clone();
             let link = input.links.to("/n/xxxxxxxxxxxxxxxx");
             let verify_url = input.links.to("/verify");
             let ctx = render::Context {

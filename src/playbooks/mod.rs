@@ -1,13 +1,19 @@
 //! Playbooks: the organisation's details (`organisation.yaml`), its data inventory
-//! (`inventory.yaml`) and the incident kinds (`kinds/*.yaml`), read from the playbooks tree (see
-//! `assets`) at start-up. A file that fails stops start-up with the file, line and reason.
+//! (`inventory.yaml`), the incident kinds (`kinds/*.yaml`), the jurisdiction rules
+//! (`jurisdictions/*.yaml`, with `holidays/*.yaml`) and the authority directory
+//! (`authorities.yaml`), read from the playbooks tree (see `assets`) at start-up. A file that
+//! fails stops start-up with the file, line (or field) and reason.
+pub mod authorities;
 mod inventory;
+pub mod jurisdictions;
 mod kinds;
 mod organisation;
 
+pub use authorities::{Authorities, Authority};
 pub use inventory::{Inventory, OwnCategory};
+pub use jurisdictions::Jurisdictions;
 pub use kinds::Kind;
-pub use organisation::Organisation;
+pub use organisation::{OrgFlag, Organisation};
 
 use crate::assets::Assets;
 use std::collections::BTreeMap;
@@ -61,12 +67,15 @@ pub struct Playbooks {
     pub kinds: BTreeMap<String, Kind>,
     pub organisation: Organisation,
     pub inventory: Inventory,
+    /// Jurisdiction rules, holiday calendars and the authority directory.
+    pub jurisdictions: Jurisdictions,
 }
 
 impl Playbooks {
     pub fn load(assets: &Assets) -> Result<Playbooks, PlaybookError> {
         let inventory = Inventory::load(assets)?;
-        let organisation = read_yaml(assets, "organisation.yaml")?.unwrap_or_default();
+        let organisation: Organisation =
+            read_yaml(assets, "organisation.yaml")?.unwrap_or_default();
         let files = assets
             .files("kinds")
             .map_err(|e| PlaybookError::new(assets.origin(), e.to_string()))?;
@@ -84,11 +93,27 @@ impl Playbooks {
             }
             kinds.insert(kind.id.clone(), kind);
         }
+        let jurisdictions = Jurisdictions::load(assets)?;
+        for (regime, id) in &organisation.lead_authorities {
+            if jurisdictions.authorities.authority(id).is_none() {
+                return Err(PlaybookError::new(
+                    assets.describe("organisation.yaml"),
+                    format!("lead_authorities.{regime}: '{id}' is not in authorities.yaml"),
+                ));
+            }
+        }
         Ok(Playbooks {
             kinds,
             organisation,
             inventory,
+            jurisdictions,
         })
+    }
+
+    /// The authority with this id from the directory (`playbooks/authorities.yaml`), as
+    /// AUTHORITIES.md spells it (`FR-CNIL`, `US-CA-AG`).
+    pub fn authority(&self, id: &str) -> Option<&Authority> {
+        self.jurisdictions.authorities.authority(id)
     }
 
     /// The organisation's own data category names (the import accepts them beside the base

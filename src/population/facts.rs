@@ -32,6 +32,15 @@ impl PopulationFacts {
         m
     }
 
+    /// The counts as the jurisdiction rules read them.
+    pub fn counts(&self) -> crate::playbooks::jurisdictions::Counts {
+        crate::playbooks::jurisdictions::Counts {
+            total: self.total,
+            by_country: self.by_country.clone(),
+            by_region: self.by_region.clone(),
+        }
+    }
+
     /// Counts the population of one incident: one small row per (country, region) comes back.
     pub async fn load(db: &impl ConnectionTrait, incident_id: i64) -> Result<Self, DbErr> {
         let groups: Vec<(Option<String>, Option<String>, i64)> =

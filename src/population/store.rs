@@ -120,6 +120,47 @@ pub async fn unreachable(
         .map(|n| n.unwrap_or(0))
 }
 
+/// Where the people with no contact point on any of `channels` live: `(country, region, n)`
+/// groups, for `PopulationFacts::from_groups` (substitute notice before dispatch).
+pub async fn unreachable_groups(
+    db: &impl ConnectionTrait,
+    incident_id: i64,
+    channels: &[Channel],
+) -> Result<Vec<(Option<String>, Option<String>, i64)>, DbErr> {
+    let usable: Vec<&str> = channels
+        .iter()
+        .map(|c| match c {
+            Channel::Email => "has_email",
+            Channel::Sms => "has_phone",
+            Channel::Push => "has_push",
+        })
+        .collect();
+    let reachable = if usable.is_empty() {
+        "1 = 0".to_string()
+    } else {
+        usable.join(" OR ")
+    };
+    let rows = db
+        .query_all(stmt(
+            db.get_database_backend(),
+            &format!(
+                "SELECT country, region, COUNT(*) AS n FROM incident_population \
+                 WHERE incident_id = ? AND NOT ({reachable}) GROUP BY country, region"
+            ),
+            [incident_id.into()],
+        ))
+        .await?;
+    rows.iter()
+        .map(|r| {
+            Ok((
+                r.try_get("", "country")?,
+                r.try_get("", "region")?,
+                r.try_get("", "n")?,
+            ))
+        })
+        .collect()
+}
+
 /// A person in an incident's population, with what notices need of them now.
 #[derive(Debug, Clone)]
 pub struct Person {
@@ -130,6 +171,10 @@ pub struct Person {
     pub email: Option<String>,
     pub phone: Option<String>,
     pub locale: Option<String>,
+    /// Where they live (as snapshotted with the population; the registry's for a subject
+    /// looked up outside it): the notice variant their jurisdiction requires.
+    pub country: Option<String>,
+    pub region: Option<String>,
 }
 
 /// The next `limit` people of the population after `position`, in order.
@@ -142,8 +187,8 @@ pub async fn people(
     let rows = db
         .query_all(stmt(
             db.get_database_backend(),
-            "SELECT p.id AS pid, s.id AS sid, s.name, s.email, s.phone, s.locale \
-             FROM incident_population p JOIN subjects s ON s.id = p.subject_id \
+            "SELECT p.id AS pid, s.id AS sid, s.name, s.email, s.phone, s.locale, p.country, \
+             p.region FROM incident_population p JOIN subjects s ON s.id = p.subject_id \
              WHERE p.incident_id = ? AND p.id > ? ORDER BY p.id LIMIT ?",
             [incident_id.into(), after.into(), limit.into()],
         ))
@@ -157,6 +202,8 @@ pub async fn people(
                 email: r.try_get("", "email")?,
                 phone: r.try_get("", "phone")?,
                 locale: r.try_get("", "locale")?,
+                country: r.try_get("", "country")?,
+                region: r.try_get("", "region")?,
             })
         })
         .collect()
@@ -170,7 +217,8 @@ pub async fn subject_by_external_id(
     let row = db
         .query_one(stmt(
             db.get_database_backend(),
-            "SELECT id, name, email, phone, locale FROM subjects WHERE external_id = ?",
+            "SELECT id, name, email, phone, locale, country, region FROM subjects \
+             WHERE external_id = ?",
             [external_id.into()],
         ))
         .await?;
@@ -182,6 +230,8 @@ pub async fn subject_by_external_id(
             email: r.try_get("", "email")?,
             phone: r.try_get("", "phone")?,
             locale: r.try_get("", "locale")?,
+            country: r.try_get("", "country")?,
+            region: r.try_get("", "region")?,
         })
     })
     .transpose()

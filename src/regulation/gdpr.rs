@@ -333,6 +333,11 @@ mod tests {
             created_at: aware_at,
             updated_at: aware_at,
             delivery_state: "running".into(),
+            determined_at: None,
+            assessed_at: None,
+            materiality_determined_at: None,
+            handling_ended_at: None,
+            risk_assessment: None,
         })
         .unwrap()
     }

@@ -8,6 +8,7 @@
 //! is a branch of `Report::render` plus an entry in `Format::AVAILABLE`.
 mod api;
 pub mod gdpr;
+pub mod obligations;
 pub mod report;
 
 pub use api::routes;

@@ -36,6 +36,7 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::delivery::routes())
         .merge(crate::announcements::api_routes())
         .merge(crate::regulation::routes())
+        .merge(crate::regulation::obligations::routes())
         .merge(crate::evidence::routes())
         .layer(axum::extract::DefaultBodyLimit::max(BODY_LIMIT));
     // Everything but the import answers within the request timeout.

@@ -55,6 +55,7 @@ fn incident(title: &str) -> Value {
     json!({
         "title": title,
         "summary": "A processor's storage bucket was readable.",
+        "cause": "A configuration change made the bucket public.",
         "kind": "chat-translation-leak",
         "aware_at": "2026-11-24T09:00:00Z",
     })

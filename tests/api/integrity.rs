@@ -39,6 +39,8 @@ pub async fn composed(app: &TestApp, t: &Team) -> (i64, String) {
             &json!({
                 "title": "Chat records exposed",
                 "summary": "A processor's storage bucket was readable.",
+                // China's PIPL Art. 57 notice states the cause (i-c lives in China).
+                "cause": "A configuration change made the bucket public.",
                 "kind": "chat-translation-leak",
                 "aware_at": "2026-11-24T09:00:00Z",
                 "channels": ["email"],

@@ -100,6 +100,8 @@ pub async fn open(app: &TestApp, t: &Team, channels: &[&str], summary: &str) -> 
             &json!({
                 "title": "Member passwords exposed in a leaked backup",
                 "summary": summary,
+                // China's PIPL Art. 57 notice states the cause (s-c lives in China).
+                "cause": "A storage bucket was made public by mistake.",
                 "kind": "credential-exposure",
                 "severity": "high",
                 "aware_at": "2026-11-24T09:00:00Z",

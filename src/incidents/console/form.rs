@@ -76,6 +76,11 @@ fn request(form: &FormData) -> CreateIncident {
         likely_consequences: None,
         contact: None,
         channels: some(form.all("channels")),
+        determined_at: form.text("determined_at").map(|v| instant(&v)),
+        assessed_at: form.text("assessed_at").map(|v| instant(&v)),
+        materiality_determined_at: form.text("materiality_determined_at").map(|v| instant(&v)),
+        handling_ended_at: form.text("handling_ended_at").map(|v| instant(&v)),
+        risk_assessment: form.text("risk_assessment"),
     }
 }
 
