@@ -183,6 +183,7 @@ impl Dispatcher {
             }
         }
         heartbeat.abort();
+        self.channels.shutdown().await;
         tracing::info!(worker = %self.worker, "dispatcher stopped");
     }
 
