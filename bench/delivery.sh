@@ -18,6 +18,7 @@
 #   PG=postgres://postgres@127.0.0.1:5432   PostgreSQL server for `workers` (a database
 #                    bench_delivery is dropped and created)
 #   SMTP_PORT=25250 HTTP_PORT=9099 API_PORT=18080
+#   PERF=1           record a CPU profile of tocsin during the e-mail runs (perf)
 #
 # How: for each case a fresh SQLite database (PostgreSQL for `workers`) under bench/out/delivery/,
 # N generated people (US-CA, e-mail, phone and an FCM token each) imported with `tocsin subjects
@@ -168,15 +169,20 @@ setup_incident() {
 
 # dispatch_and_wait N: seconds from dispatch until nothing is pending (in $SECS).
 dispatch_and_wait() {
-  local n=$1 t0 d
+  local n=$1 t0 d left f
   t0=$(now)
   api POST "/incidents/$INCIDENT/dispatch" "$R" >/dev/null
+  # Polled in the database over the status index (GET …/delivery counts people, which costs
+  # more than the sending it would be measuring at this rate).
+  local q="SELECT COUNT(*) FROM deliveries WHERE status IN ('pending', 'sending')"
   while :; do
-    d=$(api GET "/incidents/$INCIDENT/delivery" "$R")
-    if [[ $(jq -r '.pending' <<<"$d") == 0 ]]; then break; fi
-    sleep 0.05
+    if [[ "$TOCSIN_DATABASE_URL" == postgres* ]]; then left=$(psql "$TOCSIN_DATABASE_URL" -Atc "$q")
+    else f=${TOCSIN_DATABASE_URL#sqlite://}; left=$(sqlite3 "${f%%\?*}" "$q" 2>/dev/null || echo busy); fi
+    [[ "${left:-}" == 0 ]] && break
+    sleep 0.1
   done
   SECS=$(elapsed "$t0" "$(now)")
+  d=$(api GET "/incidents/$INCIDENT/delivery" "$R")
   SENT=$(jq -r .sent <<<"$d")
   echo "  delivery: $(jq -c '{total, sent, failed, unreachable}' <<<"$d") in $SECS s"
   [[ "$SENT" == "$n" ]] || echo "  WARNING: sent $SENT of $n"
@@ -192,7 +198,12 @@ email_case() { # NAME N
   start_smtp_sink
   serve_bg
   setup_incident email "$n"
+  local perf=""
+  if [[ -n "${PERF:-}" ]]; then
+    perf record -F 499 -g -p "$SERVE" -o "$DIR/perf.data" >/dev/null 2>&1 & perf=$!
+  fi
   dispatch_and_wait "$n"
+  if [[ -n "$perf" ]]; then kill -INT "$perf"; wait "$perf" || true; echo "  profile: perf report -i $DIR/perf.data"; fi
   result "tocsin serve → smtp-sink, $n e-mails" "$SECS" "$(rate "$SENT" "$SECS")/s" "peak RSS $(vmhwm "$SERVE")" "sent $SENT"
   stop "$SERVE"
   local t0 ref

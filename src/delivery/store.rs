@@ -134,9 +134,13 @@ fn claimed(r: &sea_orm::QueryResult) -> Result<Claimed, DbErr> {
 const RETURNING: &str =
     "RETURNING id, notice_id, incident_id, subject_id, channel, attempts, max_attempts, created_at";
 
-/// Claims up to `limit` due deliveries for `worker`: pending and due, or sending under a lease
-/// that expired (its worker died) with attempts left; never those of a paused or cancelled
+/// Claims up to `limit` due deliveries for `worker`: sending under a lease that expired (its
+/// worker died) with attempts left, then pending and due; never those of a paused or cancelled
 /// incident.
+///
+/// Two statements, each an ordered range of `idx_deliveries_due` (status, next_attempt_at)
+/// that stops at `limit`: one query with an `OR` of both made SQLite collect and sort every
+/// pending row on each claim (quadratic over a dispatch).
 pub async fn claim(
     db: &impl TransactionTrait,
     worker: &str,
@@ -150,29 +154,45 @@ pub async fn claim(
     } else {
         ""
     };
-    let sql = format!(
-        "UPDATE deliveries SET status = 'sending', attempts = attempts + 1, lease_until = ?, \
-         claimed_by = ?, updated_at = ? WHERE id IN (SELECT d.id FROM deliveries d \
-         WHERE ((d.status = 'pending' AND d.next_attempt_at <= ?) \
-         OR (d.status = 'sending' AND d.lease_until < ? AND d.attempts < d.max_attempts)) \
-         AND NOT EXISTS (SELECT 1 FROM incidents i WHERE i.id = d.incident_id \
-         AND i.delivery_state <> 'running') \
-         ORDER BY d.next_attempt_at, d.id LIMIT ?{lock}) {RETURNING}"
+    let claim = |which: &str, order: &str| {
+        format!(
+            "UPDATE deliveries SET status = 'sending', attempts = attempts + 1, lease_until = ?, \
+             claimed_by = ?, updated_at = ? WHERE id IN (SELECT d.id FROM deliveries d \
+             WHERE {which} \
+             AND NOT EXISTS (SELECT 1 FROM incidents i WHERE i.id = d.incident_id \
+             AND i.delivery_state <> 'running') \
+             ORDER BY {order}, d.id LIMIT ?{lock}) {RETURNING}"
+        )
+    };
+    let expired = claim(
+        "d.status = 'sending' AND d.lease_until < ? AND d.attempts < d.max_attempts",
+        "d.lease_until",
     );
-    let rows = txn
-        .query_all(stmt(
-            txn.get_database_backend(),
-            &sql,
-            [
-                lease_until.into(),
-                worker.into(),
-                now.into(),
-                now.into(),
-                now.into(),
-                limit.into(),
-            ],
-        ))
-        .await?;
+    let due = claim(
+        "d.status = 'pending' AND d.next_attempt_at <= ?",
+        "d.next_attempt_at",
+    );
+    let mut rows = Vec::new();
+    for sql in [expired, due] {
+        let left = limit - rows.len() as i64;
+        if left <= 0 {
+            break;
+        }
+        rows.extend(
+            txn.query_all(stmt(
+                txn.get_database_backend(),
+                &sql,
+                [
+                    lease_until.into(),
+                    worker.into(),
+                    now.into(),
+                    now.into(),
+                    left.into(),
+                ],
+            ))
+            .await?,
+        );
+    }
     txn.commit().await?;
     rows.iter().map(claimed).collect()
 }
