@@ -417,9 +417,25 @@ impl Dispatcher {
         let txn = self.db.begin().await?;
         let mut labels = Vec::with_capacity(done.len());
         let mut entries = Vec::with_capacity(done.len());
-        for d in done {
+        let results: Vec<AttemptResult> = done
+            .iter()
+            .map(|d| self.result(&d.claimed, &d.attempt.outcome, now))
+            .collect();
+        // Accepted messages, the bulk of any batch, in multi-row statements; each still guarded
+        // on its own claim.
+        let sent: Vec<(&Claimed, &str, &str)> = done
+            .iter()
+            .zip(&results)
+            .filter_map(|(d, r)| match r {
+                AttemptResult::Sent { reference } => {
+                    Some((&d.claimed, reference.as_str(), d.identity.as_str()))
+                }
+                _ => None,
+            })
+            .collect();
+        let sent = store::finalise_sent(&txn, &sent, now).await?;
+        for (d, result) in done.iter().zip(results) {
             let c = &d.claimed;
-            let result = self.result(c, &d.attempt.outcome, now);
             if !d.attempt.dead_devices.is_empty() {
                 crate::population::store::mark_devices_dead(
                     &txn,
@@ -429,7 +445,11 @@ impl Dispatcher {
                 )
                 .await?;
             }
-            if !store::finalise(&txn, c, &result, &d.identity, now).await? {
+            let finalised = match result {
+                AttemptResult::Sent { .. } => sent.contains(&c.id),
+                _ => store::finalise(&txn, c, &result, &d.identity, now).await?,
+            };
+            if !finalised {
                 // Another worker took it over after our lease expired; its result stands.
                 tracing::warn!(
                     delivery.id = c.id,

@@ -289,6 +289,48 @@ pub async fn finalise(
     Ok(res.rows_affected() == 1)
 }
 
+/// Rows per multi-row statement of [`finalise_sent`].
+const SENT_PER_STATEMENT: usize = 256;
+
+/// Records many accepted messages at once: the update of [`finalise`] for
+/// [`AttemptResult::Sent`], guarded on each claim the same way, as one statement per
+/// `SENT_PER_STATEMENT` rows (`UPDATE … FROM (VALUES …)`; SQLite 3.33+, PostgreSQL). Each item
+/// is (claim, provider reference, identity); returns the ids updated (a row another worker
+/// took over is not among them).
+pub async fn finalise_sent(
+    db: &impl ConnectionTrait,
+    sent: &[(&Claimed, &str, &str)],
+    now: DateTime<Utc>,
+) -> Result<std::collections::HashSet<i64>, DbErr> {
+    let mut updated = std::collections::HashSet::with_capacity(sent.len());
+    for chunk in sent.chunks(SENT_PER_STATEMENT) {
+        let rows = vec!["(?, ?, ?, ?)"; chunk.len()].join(", ");
+        let sql = format!(
+            "UPDATE deliveries SET status = 'sent', sent_at = ?, provider_ref = v.column3, \
+             message_id = v.column4, lease_until = NULL, claimed_by = NULL, last_error = NULL, \
+             updated_at = ? FROM (VALUES {rows}) AS v WHERE deliveries.id = v.column1 \
+             AND deliveries.status = 'sending' AND deliveries.attempts = v.column2 \
+             RETURNING deliveries.id"
+        );
+        let mut values: Vec<DbValue> = Vec::with_capacity(2 + chunk.len() * 4);
+        values.push(now.into());
+        values.push(now.into());
+        for (c, reference, identity) in chunk {
+            values.push(c.id.into());
+            values.push(c.attempts.into());
+            values.push((*reference).into());
+            values.push((*identity).into());
+        }
+        for r in db
+            .query_all(stmt(db.get_database_backend(), &sql, values))
+            .await?
+        {
+            updated.insert(r.try_get::<i64>("", "id")?);
+        }
+    }
+    Ok(updated)
+}
+
 /// A provider's later word on a sent message (an SMS status callback), found by the
 /// provider's message id: `delivered`, or `undelivered` (then the person is tried on their
 /// next channel). Returns the delivery it concerned, if any changed.
