@@ -241,13 +241,15 @@ impl Dispatcher {
         let claimed: anyhow::Result<()> = async {
             loop {
                 self.reap().await?;
-                // Claim no more than can soon be in flight: claimed rows wait under a lease.
-                let room = sem.available_permits().max(1);
+                // Claim no more than can soon be in flight (claimed rows wait under a lease),
+                // but a few rounds' worth at once: a claim per handful of rows (what is free
+                // right after the previous batch) cost more than the sending.
+                let room = self.policy.concurrency * 4;
                 let now = self.clock.now();
                 let batch = store::claim(
                     &self.db,
                     &self.worker,
-                    (room * 2).min(2000) as i64,
+                    room.min(2000) as i64,
                     now + self.policy.lease,
                     now,
                 )
