@@ -103,6 +103,8 @@ tocsin_env() {
   export TOCSIN_SMS_FROM=+14155550100
   export TOCSIN_FCM_URL="http://127.0.0.1:$HTTP_PORT" TOCSIN_FCM_CREDENTIALS="$dir/fcm.json"
   export TOCSIN_PUBLIC_URL="https://status.example.com"
+  # Composing a million notices takes longer than the default 60 s request timeout.
+  export TOCSIN_REQUEST_TIMEOUT_SECS=3600
 }
 
 fcm_credentials() {
@@ -115,9 +117,12 @@ fcm_credentials() {
 wait_http() { for _ in $(seq 1 300); do curl -fs "$1" >/dev/null 2>&1 && return 0; sleep 0.1; done; die "$1 did not come up"; }
 
 api() { # METHOD PATH TOKEN [BODY]
-  local out
-  out=$(curl -sS --max-time 3600 -X "$1" -H "Authorization: Bearer $3" -H 'Content-Type: application/json' \
-    ${4:+-d "$4"} "$API$2") || die "$1 $2 failed"
+  local out code
+  out=$(curl -sS --max-time 3600 -w '\n%{http_code}' -X "$1" -H "Authorization: Bearer $3" \
+    -H 'Content-Type: application/json' ${4:+-d "$4"} "$API$2") || die "$1 $2 failed"
+  code=${out##*$'\n'}
+  out=${out%$'\n'*}
+  [[ "$code" -lt 400 ]] || die "$1 $2: HTTP $code: $out"
   printf '%s' "$out"
 }
 

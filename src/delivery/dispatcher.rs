@@ -26,6 +26,18 @@ use tokio::sync::{mpsc, Notify, Semaphore};
 use tokio_util::sync::CancellationToken;
 
 const MAX_BACKOFF_SECS: i64 = 6 * 3600;
+/// Attempts at one finaliser transaction that the database aborted.
+const FINALISE_TRIES: u32 = 5;
+
+/// Whether the database gave up on the transaction itself (try it again) rather than on what
+/// it said.
+fn retryable(e: &anyhow::Error) -> bool {
+    let text = format!("{e:#}");
+    ["deadlock detected", "could not serialize", "database is locked"]
+        .iter()
+        .any(|m| text.contains(m))
+}
+
 /// Results written per finaliser transaction at most.
 const FINALISE_BATCH: usize = 512;
 
@@ -402,9 +414,18 @@ impl Dispatcher {
         let mut failed = None;
         while rx.recv_many(&mut buf, FINALISE_BATCH).await > 0 {
             // Keep draining after an error so no send waits forever; report the first error.
-            if failed.is_none() {
-                if let Err(e) = self.finalise(&mut seen, &buf).await {
-                    failed = Some(e);
+            // A transaction the database aborted (a deadlock, a busy SQLite) is tried again: it
+            // was rolled back whole and every update is guarded on its claim.
+            let mut tries = 0;
+            while failed.is_none() {
+                match self.finalise(&mut seen, &buf).await {
+                    Ok(()) => break,
+                    Err(e) if tries < FINALISE_TRIES && retryable(&e) => {
+                        tries += 1;
+                        tracing::warn!(error = format!("{e:#}"), tries, "recording results again");
+                        tokio::time::sleep(std::time::Duration::from_millis(10 << tries)).await;
+                    }
+                    Err(e) => failed = Some(e),
                 }
             }
             buf.clear();

@@ -220,10 +220,18 @@ pub async fn renew(
     worker: &str,
     lease_until: DateTime<Utc>,
 ) -> Result<u64, DbErr> {
+    // On PostgreSQL rows being finalised right now are skipped (they are leaving `sending`):
+    // waiting on them, in another order than the finaliser's, was a deadlock.
+    let sql = if is_postgres(db) {
+        "UPDATE deliveries SET lease_until = ? WHERE id IN (SELECT id FROM deliveries \
+         WHERE claimed_by = ? AND status = 'sending' FOR UPDATE SKIP LOCKED)"
+    } else {
+        "UPDATE deliveries SET lease_until = ? WHERE claimed_by = ? AND status = 'sending'"
+    };
     Ok(db
         .execute(stmt(
             db.get_database_backend(),
-            "UPDATE deliveries SET lease_until = ? WHERE claimed_by = ? AND status = 'sending'",
+            sql,
             [lease_until.into(), worker.into()],
         ))
         .await?
@@ -303,6 +311,9 @@ pub async fn finalise_sent(
     now: DateTime<Utc>,
 ) -> Result<std::collections::HashSet<i64>, DbErr> {
     let mut updated = std::collections::HashSet::with_capacity(sent.len());
+    // Rows in id order, like every other multi-row lock taker.
+    let mut sent = sent.to_vec();
+    sent.sort_unstable_by_key(|(c, _, _)| c.id);
     for chunk in sent.chunks(SENT_PER_STATEMENT) {
         let rows = vec!["(?, ?, ?, ?)"; chunk.len()].join(", ");
         let sql = format!(
