@@ -33,9 +33,13 @@ const FINALISE_TRIES: u32 = 5;
 /// it said.
 fn retryable(e: &anyhow::Error) -> bool {
     let text = format!("{e:#}");
-    ["deadlock detected", "could not serialize", "database is locked"]
-        .iter()
-        .any(|m| text.contains(m))
+    [
+        "deadlock detected",
+        "could not serialize",
+        "database is locked",
+    ]
+    .iter()
+    .any(|m| text.contains(m))
 }
 
 /// Results written per finaliser transaction at most.

@@ -81,7 +81,7 @@ impl Email {
 }
 
 enum Mailer {
-    Smtp(super::smtp::Pool),
+    Smtp(Box<super::smtp::Pool>),
     Files(PathBuf),
 }
 
@@ -103,10 +103,10 @@ impl Mailer {
                     static ONCE: std::sync::Once = std::sync::Once::new();
                     ONCE.call_once(|| tracing::warn!(smtp = ?endpoint, "{warning}"));
                 }
-                Ok(Mailer::Smtp(super::smtp::Pool::new(
+                Ok(Mailer::Smtp(Box::new(super::smtp::Pool::new(
                     endpoint,
                     settings.send_concurrency,
-                )))
+                ))))
             }
         }
     }
