@@ -78,7 +78,7 @@ now() { date +%s.%N; }
 elapsed() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", b - a }'; }
 rate() { awk -v n="$1" -v s="$2" 'BEGIN { if (s > 0) printf "%.0f", n / s; else print "inf" }'; }
 RESULTS=()
-result() { RESULTS+=("$(printf '| %s | %s | %s | %s | %s |' "$@")"); }
+result() { RESULTS+=("$(printf "| %s | %s | %s | %s | %s |" "$@")"); printf "  %s\n" "${RESULTS[-1]}"; }
 
 # people N FILE: N people in California, each with an e-mail, a phone and an FCM token.
 people() {
