@@ -184,11 +184,11 @@ enum ReportCommand {
         /// A regime id such as EU-GDPR (case-insensitive).
         #[arg(long)]
         jurisdiction: String,
-        /// json (csv, html and pdf come later).
+        /// json, csv or html (pdf when this build has it).
         #[arg(long, default_value = "json")]
         format: String,
         /// Write to this file instead of stdout.
-        #[arg(short = 'o', long = "output")]
+        #[arg(short = 'o', long = "output", alias = "out")]
         output: Option<PathBuf>,
     },
 }

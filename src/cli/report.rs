@@ -13,20 +13,28 @@ pub(super) async fn export_report(
 ) -> Result<(), Fail> {
     use crate::regulation::ReportError;
     let playbooks = crate::app::load_playbooks(settings)?;
+    let templates = crate::app::load_templates(settings)?;
     let db = open(settings).await?;
-    let generated =
-        crate::regulation::generate(&db, &playbooks, incident, jurisdiction, format, &Actor::Cli)
-            .await
-            .map_err(|e| match e {
-                ReportError::App(crate::error::AppError::NotFound(what)) => {
-                    Fail::usage(format!("{what} not found"))
-                }
-                ReportError::App(other) => Fail {
-                    code: 1,
-                    message: other.to_string(),
-                },
-                usage => Fail::usage(usage.to_string()),
-            })?;
+    let generated = crate::regulation::generate(
+        &db,
+        &playbooks,
+        &templates,
+        incident,
+        jurisdiction,
+        format,
+        &Actor::Cli,
+    )
+    .await
+    .map_err(|e| match e {
+        ReportError::App(crate::error::AppError::NotFound(what)) => {
+            Fail::usage(format!("{what} not found"))
+        }
+        ReportError::App(other) => Fail {
+            code: 1,
+            message: other.to_string(),
+        },
+        usage => Fail::usage(usage.to_string()),
+    })?;
     match output {
         Some(path) => {
             std::fs::write(&path, &generated.bytes).map_err(|e| Fail {

@@ -3,10 +3,10 @@
 //! fills sections of labelled fields in its form's order; a field it cannot fill is
 //! [`Value::Missing`] and its key is listed in [`Document::missing`], never invented.
 use chrono::{DateTime, Utc};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// A report, ready to render.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Document {
     /// REGULATIONS.md's id of the regime (`EU-GDPR`, `US-HIPAA`, …).
     pub regime: String,
@@ -31,7 +31,7 @@ pub struct Document {
 }
 
 /// The authority a report goes to.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Addressee {
     pub id: String,
     pub name: String,
@@ -43,7 +43,7 @@ pub struct Addressee {
 }
 
 /// A part of the form, with its own heading.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Section {
     /// Stable key, e.g. `nature`.
     pub key: String,
@@ -51,17 +51,19 @@ pub struct Section {
     pub items: Vec<Item>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Item {
     Field(Field),
     Table(Table),
     /// A paragraph of prose (a sample notice, an explanation).
-    Text { text: String },
+    Text {
+        text: String,
+    },
 }
 
 /// One question of the form and its answer.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Field {
     /// Stable key, unique in its section, e.g. `subjects_affected`.
     pub key: String,
@@ -70,7 +72,7 @@ pub struct Field {
     pub value: Value,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", content = "value", rename_all = "snake_case")]
 pub enum Value {
     Text(String),
@@ -97,7 +99,7 @@ impl Value {
 }
 
 /// A table (counts per country, a timeline).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Table {
     pub key: String,
     pub caption: String,
