@@ -25,6 +25,7 @@ mod push;
 mod races;
 mod reminders;
 mod reports;
+mod reports_forms;
 mod signing;
 mod sms;
 mod sms_callbacks;

@@ -332,7 +332,12 @@ fn finish(d: &mut Draft, regime: &str, facts: &Facts) {
         }
     }
     let required: Vec<&Finding> = facts.required(regime, Audience::Authority).collect();
-    if required.iter().any(|f| f.unverified()) {
+    let rule_unverified = rule.is_some_and(|r| {
+        r.obligations.iter().any(|o| {
+            o.audience == Audience::Authority && o.verification.is_some_and(|v| v.unverified())
+        })
+    });
+    if rule_unverified || required.iter().any(|f| f.unverified()) {
         d.notice(format!(
             "The {regime} report obligation is tagged unverified (U): check it before filing."
         ));
@@ -470,3 +475,6 @@ fn finish(d: &mut Draft, regime: &str, facts: &Facts) {
     d.generated_at(facts.now);
     d.about(&facts.incident.title);
 }
+
+#[cfg(test)]
+mod tests;
