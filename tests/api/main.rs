@@ -26,6 +26,7 @@ mod races;
 mod reminders;
 mod reports;
 mod reports_forms;
+mod reports_versions;
 mod signing;
 mod sms;
 mod sms_callbacks;
