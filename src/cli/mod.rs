@@ -191,6 +191,15 @@ enum ReportCommand {
         #[arg(short = 'o', long = "output", alias = "out")]
         output: Option<PathBuf>,
     },
+    /// List the saved versions of an incident's report under one regime, with their submission.
+    Versions {
+        /// The incident id.
+        #[arg(long)]
+        incident: i64,
+        /// A regime id such as EU-GDPR (case-insensitive).
+        #[arg(long)]
+        jurisdiction: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -354,6 +363,13 @@ async fn run(command: Command, mut settings: Settings) -> Result<(), Fail> {
                     output,
                 },
         } => report::export_report(&settings, incident, &jurisdiction, &format, output).await,
+        Command::Report {
+            command:
+                ReportCommand::Versions {
+                    incident,
+                    jurisdiction,
+                },
+        } => report::versions(&settings, incident, &jurisdiction).await,
         Command::Audit {
             command: AuditCommand::Verify,
         } => audit::verify(&settings).await,

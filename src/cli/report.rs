@@ -1,5 +1,5 @@
-//! `tocsin report export`.
-use super::{err, open, Fail};
+//! `tocsin report export` and `tocsin report versions`.
+use super::{err, open, out, Fail};
 use crate::audit::Actor;
 use crate::config::Settings;
 use std::path::PathBuf;
@@ -55,6 +55,66 @@ pub(super) async fn export_report(
                 .write_all(&generated.bytes)
                 .and_then(|_| stdout.flush());
         }
+    }
+    Ok(())
+}
+
+/// Prints the saved versions of a report: number, kind, when saved, missing fields, hash, and
+/// when and how it was submitted.
+pub(super) async fn versions(
+    settings: &Settings,
+    incident: i64,
+    jurisdiction: &str,
+) -> Result<(), Fail> {
+    use crate::regulation::ReportError;
+    let playbooks = crate::app::load_playbooks(settings)?;
+    let db = open(settings).await?;
+    let fail = |e: ReportError| match e {
+        ReportError::App(crate::error::AppError::NotFound(what)) => {
+            Fail::usage(format!("{what} not found"))
+        }
+        ReportError::App(other) => Fail {
+            code: 1,
+            message: other.to_string(),
+        },
+        usage => Fail::usage(usage.to_string()),
+    };
+    let regime = crate::regulation::report::regime(&playbooks, jurisdiction).map_err(fail)?;
+    let list = crate::regulation::versions::list(&db, incident, &regime)
+        .await
+        .map_err(fail)?;
+    if list.is_empty() {
+        out!(
+            "no saved versions of the {} report for incident {incident}",
+            regime.id
+        );
+        return Ok(());
+    }
+    out!(
+        "{:>3}  {:<9}  {:<20}  {:>7}  {:<12}  submitted",
+        "v",
+        "kind",
+        "saved",
+        "missing",
+        "sha256"
+    );
+    for v in list {
+        let submitted = match (&v.submitted_at, &v.submitted_how) {
+            (Some(at), how) => format!(
+                "{} ({})",
+                at.format("%Y-%m-%d %H:%M UTC"),
+                how.as_deref().unwrap_or("")
+            ),
+            (None, _) => "not yet".into(),
+        };
+        out!(
+            "{:>3}  {:<9}  {:<20}  {:>7}  {:<12}  {submitted}",
+            v.version,
+            v.kind.as_str(),
+            v.created_at.format("%Y-%m-%d %H:%M UTC").to_string(),
+            v.missing,
+            &v.sha256[..12]
+        );
     }
     Ok(())
 }

@@ -212,6 +212,32 @@ async fn versions_are_kept_submitted_once_and_compared(app: TestApp) {
         .iter()
         .any(|e| e["action"] == "incident.report_submitted"));
 
+    // The command line lists them too.
+    let out = app.cli(&[
+        "report",
+        "versions",
+        "--incident",
+        &id.to_string(),
+        "--jurisdiction",
+        "eu-gdpr",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.contains("initial"), "{text}");
+    assert!(text.contains("follow_up"), "{text}");
+    assert!(
+        text.contains("BfDI online form, reference 2026-0042"),
+        "{text}"
+    );
+    assert!(
+        text.contains(&v1["sha256"].as_str().unwrap()[..12]),
+        "{text}"
+    );
+
     // With versions saved, the current report is a follow-up by default.
     let (_, now) = app
         .get(&format!("/api/v1/incidents/{id}/reports/EU-GDPR"), &admin)
