@@ -544,7 +544,10 @@ async fn html_is_standalone_accessible_and_escaped(app: TestApp) {
         if regime == "EU-GDPR" {
             assert!(html.contains("<th scope=\"col\">Country or region</th>"));
         } else {
-            assert!(html.contains("事態の概要"), "bilingual labels");
+            assert!(
+                html.contains("<span lang=\"ja\">事態の概要</span>"),
+                "bilingual labels, the local half marked with its language"
+            );
         }
     }
 }

@@ -16,7 +16,16 @@ pub fn is_notice_copy(element: &str) -> bool {
 
 /// The element's name as a label: `number_of_texas_residents` → "Number of texas residents".
 fn label(element: &str) -> String {
-    let words = element.replace('_', " ");
+    let words = element
+        .split('_')
+        .map(|w| match w {
+            "pi" | "phi" | "spi" | "dpo" | "hhs" | "ag" | "fein" | "wisp" | "ssn" => {
+                w.to_uppercase()
+            }
+            w => w.to_owned(),
+        })
+        .collect::<Vec<_>>()
+        .join(" ");
     let mut c = words.chars();
     match c.next() {
         Some(first) => first.to_uppercase().collect::<String>() + c.as_str(),
@@ -31,8 +40,30 @@ fn answer(f: &Facts, regime: &str, element: &str) -> Option<Value> {
     if is_notice_copy(element) {
         return f.sample_notice.as_deref().and_then(text);
     }
+    if has(&["records"]) {
+        // Tocsin counts people, not records.
+        return None;
+    }
     if has(&["number_notified"]) {
         return number(f.notified(None, None));
+    }
+    if has(&[
+        "notify_individuals",
+        "intimations",
+        "communication_to_data_subjects",
+        "status_of_response",
+    ]) {
+        return say(match i.notices.dispatched_at {
+            Some(t) => format!(
+                "Individuals notified from {} ({} reached)",
+                t.format("%Y-%m-%d %H:%M UTC"),
+                f.notified(None, None)
+            ),
+            None => "Individuals not yet notified".into(),
+        });
+    }
+    if has(&["determination_date"]) {
+        return time(i.obligation_facts.determined_at);
     }
     if has(&["number", "approximate_number", "estimated_total"]) {
         if f.population.total == 0 {
@@ -49,7 +80,7 @@ fn answer(f: &Facts, regime: &str, element: &str) -> Option<Value> {
             f.population.total
         ));
     }
-    if has(&["discovery", "determination_date"]) {
+    if has(&["discovery"]) {
         return time(Some(i.aware_at));
     }
     if has(&["notice_dates", "individual_notice_dates"]) {
@@ -121,7 +152,13 @@ fn answer(f: &Facts, regime: &str, element: &str) -> Option<Value> {
     ]) {
         return text(&f.description());
     }
-    if has(&["dpo", "contact_point", "contact_person", "contacts"]) {
+    if has(&[
+        "dpo",
+        "contact_point",
+        "contact_person",
+        "contacts",
+        "contact_employee",
+    ]) {
         return text(&f.contact_point());
     }
     if has(&[
@@ -192,6 +229,7 @@ mod tests {
             label("number_of_texas_residents"),
             "Number of texas residents"
         );
+        assert_eq!(label("pi_types"), "PI types");
         assert!(is_notice_copy("sample_copy_of_consumer_notice"));
         assert!(is_notice_copy("copy_of_template_notice"));
         assert!(!is_notice_copy("copy_of_hhs_notice"));

@@ -21,6 +21,30 @@ pub fn escape(s: &str) -> String {
     out
 }
 
+/// The language of the local labels beside the English ones, by regime.
+fn local_language(regime: &str) -> Option<&'static str> {
+    Some(match regime {
+        "JP-APPI" => "ja",
+        "KR-PIPA" => "ko",
+        "CN-PIPL" => "zh-Hans",
+        "BR-LGPD" => "pt-BR",
+        _ => return None,
+    })
+}
+
+/// Escapes a label; in a bilingual report, the local half of `English / local` is marked with
+/// its language, so screen readers and fonts pick the right one.
+fn bilingual(text: &str, local: Option<&str>) -> String {
+    match (local, text.rsplit_once(" / ")) {
+        (Some(lang), Some((en, other))) => format!(
+            "{} / <span lang=\"{lang}\">{}</span>",
+            escape(en),
+            escape(other)
+        ),
+        _ => escape(text),
+    }
+}
+
 const STYLE: &str = "body{font-family:system-ui,'Noto Sans','Noto Sans CJK JP',sans-serif;\
 line-height:1.5;margin:0;color:#111;background:#fff}main{max-width:60rem;margin:0 auto;\
 padding:1rem}table{border-collapse:collapse;width:100%;margin:0 0 1rem}th,td{border:1px solid #999;\
@@ -28,7 +52,7 @@ padding:.4rem;text-align:left;vertical-align:top}th[scope=row]{width:40%;font-we
 .missing{background:#fff3cd}.pre{white-space:pre-wrap}.notices{border:2px solid #8a6d00;\
 padding:.5rem 1rem}caption{text-align:left;font-weight:600}dt{font-weight:600}";
 
-fn value(v: &Value) -> String {
+fn value(v: &Value, local: Option<&str>) -> String {
     match v {
         Value::Missing => {
             "<strong>Missing</strong>: not known to Tocsin; supply it before filing".to_owned()
@@ -44,11 +68,12 @@ fn value(v: &Value) -> String {
         Value::Text(t) if t.contains('\n') => {
             format!("<div class=\"pre\">{}</div>", escape(t))
         }
+        Value::Text(t) => bilingual(t, local),
         other => escape(&other.display().unwrap_or_default()),
     }
 }
 
-fn fields(out: &mut String, run: &[&Field]) {
+fn fields(out: &mut String, run: &[&Field], local: Option<&str>) {
     if run.is_empty() {
         return;
     }
@@ -62,14 +87,15 @@ fn fields(out: &mut String, run: &[&Field]) {
         let _ = write!(
             out,
             "<tr><th scope=\"row\">{}</th><td{class}>{}</td></tr>",
-            escape(&f.label),
-            value(&f.value)
+            bilingual(&f.label, local),
+            value(&f.value, local)
         );
     }
     out.push_str("</tbody></table>");
 }
 
 pub fn render(doc: &Document) -> String {
+    let local = local_language(&doc.regime);
     let mut o = String::new();
     let _ = write!(
         o,
@@ -129,14 +155,14 @@ pub fn render(doc: &Document) -> String {
         let _ = write!(
             o,
             "<section aria-labelledby=\"s{n}\">\n<h2 id=\"s{n}\">{}</h2>\n",
-            escape(&s.heading)
+            bilingual(&s.heading, local)
         );
         let mut run: Vec<&Field> = Vec::new();
         for item in &s.items {
             match item {
                 Item::Field(f) => run.push(f),
                 Item::Table(t) => {
-                    fields(&mut o, &run);
+                    fields(&mut o, &run, local);
                     run.clear();
                     let _ = write!(
                         o,
@@ -157,13 +183,13 @@ pub fn render(doc: &Document) -> String {
                     o.push_str("</tbody>\n</table>\n");
                 }
                 Item::Text { text } => {
-                    fields(&mut o, &run);
+                    fields(&mut o, &run, local);
                     run.clear();
                     let _ = writeln!(o, "<p class=\"pre\">{}</p>", escape(text));
                 }
             }
         }
-        fields(&mut o, &run);
+        fields(&mut o, &run, local);
         o.push_str("\n</section>\n");
     }
     o.push_str("</main>\n</body>\n</html>\n");
@@ -173,6 +199,15 @@ pub fn render(doc: &Document) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_local_half_of_a_label_carries_its_language() {
+        assert_eq!(
+            bilingual("Cause / 原因 <b>", Some("ja")),
+            "Cause / <span lang=\"ja\">原因 &lt;b&gt;</span>"
+        );
+        assert_eq!(bilingual("A / B", None), "A / B");
+    }
 
     #[test]
     fn escapes_markup_and_quotes() {
