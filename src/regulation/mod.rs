@@ -10,6 +10,7 @@ mod api;
 pub mod document;
 pub mod gdpr;
 pub mod obligations;
+pub mod pdf;
 pub mod report;
 
 pub use api::routes;
