@@ -21,6 +21,7 @@ mod ledger;
 mod obligations;
 mod obligations_clock;
 mod obligations_notices;
+mod pdf;
 mod push;
 mod races;
 mod reminders;
