@@ -189,7 +189,7 @@ fn a_cjk_report_with_300_rows_reads_back_through_pdftotext() {
     let lines: Vec<String> = text.lines().map(words).collect();
     for row in &t.rows {
         let want = row.join(" ");
-        assert!(lines.iter().any(|l| *l == want), "row {want:?}");
+        assert!(lines.contains(&want), "row {want:?}");
     }
     assert!(pages >= 5, "300 rows paginate: {pages} pages");
     assert!(flat.contains(&format!("Page {pages} of {pages}")));

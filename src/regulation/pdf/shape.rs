@@ -22,6 +22,8 @@ pub trait Measure {
     fn shape(&self, text: &str, bold: bool) -> Vec<Glyph>;
 }
 
+// A handful per render, in a Vec: the size of ttf-parser's face does not matter.
+#[allow(clippy::large_enum_variant)]
 pub enum Face<'a> {
     Embedded {
         file: &'a FontFile,

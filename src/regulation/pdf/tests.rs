@@ -214,13 +214,28 @@ fn a_cjk_document_renders_the_same_bytes_twice_with_subset_fonts() {
     assert!(has(b"NotoSansCJKjp"), "the face follows the language (ja)");
 }
 
+/// `cargo test --release --lib regulation::pdf::tests::bench -- --ignored --nocapture`:
+/// render time and size of a 300-row CJK report; the PDF is left in the temp folder.
 #[test]
-#[ignore = "writes /tmp/tocsin-sample.pdf for a look"]
-fn write_a_sample() {
-    let fonts = Fonts::discover(None).unwrap();
-    std::fs::write(
-        "/tmp/tocsin-sample.pdf",
-        render(&sample(300), &fonts).unwrap(),
-    )
-    .unwrap();
+#[ignore = "a measurement, not a check"]
+fn bench() {
+    let Some(fonts) = real_fonts() else { return };
+    let doc = sample(300);
+    let mut times = Vec::new();
+    let mut bytes = Vec::new();
+    for _ in 0..20 {
+        let t = std::time::Instant::now();
+        bytes = render(&doc, &fonts).unwrap();
+        times.push(t.elapsed());
+    }
+    times.sort();
+    let path = std::env::temp_dir().join("tocsin-300-rows.pdf");
+    std::fs::write(&path, &bytes).unwrap();
+    println!(
+        "300-row CJK report: {} bytes, render min {:?}, median {:?} (20 runs); {}",
+        bytes.len(),
+        times[0],
+        times[10],
+        path.display()
+    );
 }
