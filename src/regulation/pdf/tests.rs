@@ -239,3 +239,43 @@ fn bench() {
         path.display()
     );
 }
+
+#[test]
+fn narrow_columns_keep_their_width_and_wide_ones_share_the_rest() {
+    use super::layout::column_widths;
+    let g = |s: &str| Fake.shape(s, false);
+    // At 10 pt a Latin character is 5 pt wide (+6 pt padding per cell).
+    let header = vec![g("No"), g("Description"), g("Notes")];
+    let long = "x".repeat(200);
+    let rows = vec![vec![g("1"), g(&long), g(&long)]];
+    let w = column_widths(&header, &rows, 480.0, 10.0);
+    assert!((w.iter().sum::<f32>() - 480.0).abs() < 0.01, "{w:?}");
+    assert_eq!(w[0], 36.0, "the minimum, as its content is narrower");
+    assert!(
+        (w[1] - w[2]).abs() < 0.01,
+        "equal content, equal share: {w:?}"
+    );
+    // When everything fits, columns grow in proportion to their content.
+    let w = column_widths(&[g("abcdefgh"), g("abcdefghijklmnop")], &[], 480.0, 10.0);
+    assert!(
+        (w.iter().sum::<f32>() - 480.0).abs() < 0.01 && w[1] > w[0],
+        "{w:?}"
+    );
+}
+
+#[test]
+fn the_configured_font_is_used_first() {
+    let path =
+        std::path::Path::new("/usr/share/fonts/truetype/liberation/LiberationSans-Regular.ttf");
+    if !path.is_file() {
+        eprintln!("SKIPPED (no {})", path.display());
+        return;
+    }
+    let fonts = Fonts::discover(Some(path)).unwrap();
+    assert_eq!(fonts.files()[0], path);
+    let mut doc = sample(2);
+    doc.language = "en".into();
+    let pdf = render(&doc, &fonts).unwrap();
+    let has = |s: &[u8]| pdf.windows(s.len()).any(|w| w == s);
+    assert!(has(b"+LiberationSans"), "Latin text in the configured font");
+}
