@@ -494,10 +494,13 @@ fn label_of<'d>(doc: &'d Document, key: &str) -> Option<&'d str> {
         })
 }
 
-/// Line breaks as `\n`; tabs and other control characters as spaces.
+/// Line breaks as `\n`; tabs and other control characters as spaces; invisible formatting
+/// characters (zero-width spaces and joiners, direction marks, variation selectors, soft
+/// hyphens, byte-order marks) left out: they show nothing, and most fonts lack them.
 fn clean(text: &str) -> String {
     text.replace("\r\n", "\n")
         .chars()
+        .filter(|c| !super::shape::is_invisible(*c))
         .map(|c| match c {
             '\r' => '\n',
             '\n' => '\n',

@@ -135,6 +135,13 @@ pub fn is_wide(c: char) -> bool {
         | 0xF900..=0xFAFF | 0xFE30..=0xFE4F | 0xFF00..=0xFFEF | 0x20000..=0x3FFFF)
 }
 
+/// Default-ignorable formatting characters that draw nothing.
+pub fn is_invisible(c: char) -> bool {
+    matches!(c as u32,
+        0xAD | 0x34F | 0x61C | 0x180B..=0x180F | 0x200B..=0x200F | 0x202A..=0x202E
+        | 0x2060..=0x206F | 0xFE00..=0xFE0F | 0xFEFF | 0xE0000..=0xE0FFF)
+}
+
 /// The WinAnsiEncoding code of `c`, if it has one.
 pub fn winansi(c: char) -> Option<u8> {
     let u = c as u32;

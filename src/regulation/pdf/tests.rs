@@ -279,3 +279,65 @@ fn the_configured_font_is_used_first() {
     let has = |s: &[u8]| pdf.windows(s.len()).any(|w| w == s);
     assert!(has(b"+LiberationSans"), "Latin text in the configured font");
 }
+
+#[test]
+fn odd_documents_render_and_keep_every_visible_character() {
+    let fonts = Fonts::standard_only();
+    let mut doc = sample(0);
+    doc.title = String::new();
+    doc.language = "en".into();
+    doc.addressee = None;
+    doc.notices.clear();
+    doc.missing = vec!["nowhere.nothing".into()];
+    let word = "x".repeat(3_000);
+    doc.sections = vec![
+        Section {
+            key: "empty".into(),
+            heading: String::new(),
+            items: vec![],
+        },
+        Section {
+            key: "odd".into(),
+            heading: "Odd\tinput\r\nhere".into(),
+            items: vec![
+                field("blank", "", Value::Text(String::new())),
+                field("none", "Nothing listed", Value::List(vec![])),
+                field("long", "One long word", Value::Text(word.clone())),
+                field(
+                    "ctl",
+                    "Controls",
+                    Value::Text("a\u{7}b\u{200B}c\u{FEFF}d\u{AD}e".into()),
+                ),
+                Item::Table(Table {
+                    key: "ragged".into(),
+                    caption: "Ragged".into(),
+                    columns: vec!["One".into()],
+                    rows: vec![vec![], vec!["1".into(), "extra".into(), "more".into()]],
+                }),
+                Item::Table(Table {
+                    key: "none".into(),
+                    caption: "No columns".into(),
+                    columns: vec![],
+                    rows: vec![],
+                }),
+            ],
+        },
+    ];
+    let pdf = render(&doc, &fonts).expect("renders");
+    assert!(pdf.starts_with(b"%PDF-"));
+    let laid = layout(&doc, &super::shape::FontSet::new(&fonts, "en"));
+    let all: String = laid.pages.iter().map(page_text).collect();
+    let xs: usize = all
+        .lines()
+        .filter(|l| !l.is_empty() && l.chars().all(|c| c == 'x'))
+        .map(str::len)
+        .sum();
+    assert_eq!(xs, 3_000, "the long word is broken, not cut");
+    assert!(all.contains("a b\ncde") || all.contains("a bcde"), "{all}");
+    assert!(
+        all.contains("extra") && all.contains("more"),
+        "no cell is dropped"
+    );
+    assert!(all.contains("• nowhere.nothing"));
+    assert!(all.contains("None"));
+}
