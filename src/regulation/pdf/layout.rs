@@ -64,6 +64,8 @@ pub struct Page {
 
 pub struct Layout {
     pub pages: Vec<Page>,
+    /// The bookmarks: each section's heading with its page (0-based) and top.
+    pub outline: Vec<(String, usize, f32)>,
     /// Characters no font has, with the (1-based) page they are on.
     pub uncovered: Vec<(char, usize)>,
 }
@@ -115,6 +117,7 @@ struct Flow<'m, M: Measure> {
     pages: Vec<Page>,
     y: f32,
     uncovered: Vec<(char, usize)>,
+    outline: Vec<(String, usize, f32)>,
 }
 
 /// Lays `doc` out on pages; the text is measured with `m`.
@@ -124,6 +127,7 @@ pub fn layout(doc: &Document, m: &impl Measure) -> Layout {
         pages: vec![Page::default()],
         y: TOP,
         uncovered: Vec::new(),
+        outline: Vec::new(),
     };
     f.front_matter(doc);
     for section in &doc.sections {
@@ -145,6 +149,7 @@ pub fn layout(doc: &Document, m: &impl Measure) -> Layout {
     Layout {
         pages: f.pages,
         uncovered: f.uncovered,
+        outline: f.outline,
     }
 }
 
@@ -315,6 +320,8 @@ impl<M: Measure> Flow<'_, M> {
         if h > BOTTOM - self.y && !self.at_top() {
             self.new_page();
         }
+        let page = self.pages.len() - 1;
+        self.outline.push((clean(text), page, self.y));
         self.row(&[c], 2.0, None, Some(BLACK), None);
         self.y += 4.0;
     }

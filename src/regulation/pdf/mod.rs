@@ -70,7 +70,7 @@ pub fn render(doc: &Document, fonts: &Fonts) -> Result<Vec<u8>, PdfError> {
             },
         });
     }
-    write::write(doc, &set, &laid.pages)
+    write::write(doc, &set, &laid)
 }
 
 #[cfg(test)]

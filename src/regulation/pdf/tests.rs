@@ -135,6 +135,15 @@ fn nothing_is_placed_outside_the_page_body() {
 fn missing_values_are_visible_and_listed_at_the_end() {
     let laid = layout(&sample(3), &Fake);
     let all: String = laid.pages.iter().map(page_text).collect();
+    let marks: Vec<&str> = laid.outline.iter().map(|(t, _, _)| t.as_str()).collect();
+    assert_eq!(
+        marks,
+        [
+            "Nature of the breach",
+            "Affected people by region",
+            "Fields to complete"
+        ]
+    );
     assert!(all.contains(NOT_KNOWN));
     assert!(all.contains("Fields to complete"));
     assert!(all.contains("• nature.cause — Root cause"), "{all}");
@@ -212,6 +221,10 @@ fn a_cjk_document_renders_the_same_bytes_twice_with_subset_fonts() {
     let has = |s: &[u8]| a.windows(s.len()).any(|w| w == s);
     assert!(has(b"/Identity-H") && has(b"/ToUnicode") && has(b"/CIDFontType0C"));
     assert!(has(b"NotoSansCJKjp"), "the face follows the language (ja)");
+    assert!(
+        has(b"/Outlines") && has(b"/XYZ"),
+        "bookmarks to the sections"
+    );
 }
 
 /// `cargo test --release --lib regulation::pdf::tests::bench -- --ignored --nocapture`:

@@ -5,7 +5,7 @@
 //!
 //! Same document, same bytes: object numbers follow the layout, subset tags are hashes of the
 //! subset, the dates are the document's `generated_at`, and there is no random file id.
-use super::layout::{Op, Page, PAGE_H, PAGE_W};
+use super::layout::{Layout, Op, Page, PAGE_H, PAGE_W};
 use super::shape::{Face, FontSet};
 use super::PdfError;
 use crate::regulation::document::Document;
@@ -38,7 +38,8 @@ enum Encoding {
     WinAnsi,
 }
 
-pub fn write(doc: &Document, set: &FontSet, pages: &[Page]) -> Result<Vec<u8>, PdfError> {
+pub fn write(doc: &Document, set: &FontSet, laid: &Layout) -> Result<Vec<u8>, PdfError> {
+    let pages = &laid.pages;
     // Every glyph used, per font, with the first character it stood for (for ToUnicode).
     let mut used: BTreeMap<u8, BTreeMap<u16, char>> = BTreeMap::new();
     for op in pages.iter().flat_map(|p| &p.ops) {
@@ -85,9 +86,36 @@ pub fn write(doc: &Document, set: &FontSet, pages: &[Page]) -> Result<Vec<u8>, P
     }
 
     let page_refs: Vec<(Ref, Ref)> = pages.iter().map(|_| (refs.next(), refs.next())).collect();
-    pdf.catalog(catalog)
-        .pages(tree)
-        .lang(TextStr(&doc.language));
+    let outline = (!laid.outline.is_empty()).then(|| {
+        let root = refs.next();
+        let items: Vec<Ref> = laid.outline.iter().map(|_| refs.next()).collect();
+        (root, items)
+    });
+    let mut cat = pdf.catalog(catalog);
+    cat.pages(tree).lang(TextStr(&doc.language));
+    if let Some((root, _)) = &outline {
+        cat.outlines(*root);
+    }
+    cat.finish();
+    if let Some((root, items)) = &outline {
+        pdf.outline(*root)
+            .first(items[0])
+            .last(items[items.len() - 1])
+            .count(items.len() as i32);
+        for (k, (title, page, y)) in laid.outline.iter().enumerate() {
+            let mut item = pdf.outline_item(items[k]);
+            item.title(TextStr(title)).parent(*root);
+            if k > 0 {
+                item.prev(items[k - 1]);
+            }
+            if k + 1 < items.len() {
+                item.next(items[k + 1]);
+            }
+            item.dest()
+                .page(page_refs[*page].0)
+                .xyz(0.0, PAGE_H - y + 6.0, None);
+        }
+    }
     pdf.pages(tree)
         .kids(page_refs.iter().map(|(p, _)| *p))
         .count(pages.len() as i32);
