@@ -504,9 +504,11 @@ fn label_of<'d>(doc: &'d Document, key: &str) -> Option<&'d str> {
 /// Line breaks as `\n`; tabs and other control characters as spaces; invisible formatting
 /// characters (zero-width spaces and joiners, direction marks, variation selectors, soft
 /// hyphens, byte-order marks) left out: they show nothing, and most fonts lack them.
+/// Composed (NFC) first, so that a letter and its accent are one glyph.
 fn clean(text: &str) -> String {
+    use unicode_normalization::UnicodeNormalization;
     text.replace("\r\n", "\n")
-        .chars()
+        .nfc()
         .filter(|c| !super::shape::is_invisible(*c))
         .map(|c| match c {
             '\r' => '\n',

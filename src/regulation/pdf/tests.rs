@@ -321,6 +321,11 @@ fn odd_documents_render_and_keep_every_visible_character() {
                     "Controls",
                     Value::Text("a\u{7}b\u{200B}c\u{FEFF}d\u{AD}e".into()),
                 ),
+                field(
+                    "nfd",
+                    "Decomposed",
+                    Value::Text("Cafe\u{301} Zu\u{308}rich".into()),
+                ),
                 Item::Table(Table {
                     key: "ragged".into(),
                     caption: "Ragged".into(),
@@ -352,5 +357,9 @@ fn odd_documents_render_and_keep_every_visible_character() {
         "no cell is dropped"
     );
     assert!(all.contains("• nowhere.nothing"));
+    assert!(
+        all.contains("Café Zürich"),
+        "composed, so Helvetica can show it"
+    );
     assert!(all.contains("None"));
 }
