@@ -57,7 +57,9 @@ pub enum Item {
     Field(Field),
     Table(Table),
     /// A paragraph of prose (a sample notice, an explanation).
-    Text { text: String },
+    Text {
+        text: String,
+    },
 }
 
 /// One question of the form and its answer.

@@ -27,14 +27,32 @@ pub fn routes() -> Router<AppState> {
 /// Open incidents shown on the overview, at most, per status.
 const OVERVIEW_PER_STATUS: u64 = 50;
 
-/// The next regulatory deadline Tocsin knows for an incident. PLACEHOLDER for the obligations
-/// engine: today the GDPR Art. 33 clock (`regulation::earliest_deadline`); when obligations
-/// are stored, this reads the earliest open one.
-fn next_deadline(incident: &Incident, facts: &PopulationFacts, l: &Locale) -> Value {
-    match crate::regulation::earliest_deadline(incident, facts) {
-        Some((at, rule)) => json!({ "at": l.time(Some(at)), "rule": rule }),
-        None => Value::Null,
-    }
+/// The next regulatory deadline of an incident: the earliest open obligation with a due time,
+/// from the obligations engine (recomputed, as `GET …/obligations` does); null when none is
+/// open.
+pub(crate) async fn next_deadline(state: &AppState, id: i64, l: &Locale) -> PageResult<Value> {
+    use crate::regulation::obligations::{obligations, Status as O};
+    let list = obligations(&state.db, &state.playbooks, id, state.clock.now())
+        .await
+        .map_err(|e| PageError::from(crate::error::AppError::from(e)))?;
+    let now = state.clock.now();
+    Ok(list
+        .iter()
+        .filter(|o| matches!(o.status, O::Due | O::Overdue))
+        .find_map(|o| {
+            let at = o.due_at?;
+            Some(json!({
+                "at": l.time(Some(at)),
+                "rule": format!("{} {}", o.jurisdiction, o.details.title),
+                "overdue": o.status == O::Overdue,
+                "left": if at >= now {
+                    format!("{} left", crate::web::console::tabs::span(at - now))
+                } else {
+                    format!("overdue by {}", crate::web::console::tabs::span(now - at))
+                },
+            }))
+        })
+        .unwrap_or(Value::Null))
 }
 
 /// An incident's line in a table: words for status and severity (styled, never colour alone).
@@ -72,7 +90,7 @@ async fn overview(State(state): State<AppState>, cx: Console) -> PageResult {
         let facts = PopulationFacts::load(&state.db, i.id).await?;
         let mut r = row(i, &cx.base, &cx.locale);
         r["people"] = json!(cx.locale.number(facts.total as i64));
-        r["deadline"] = next_deadline(i, &facts, &cx.locale);
+        r["deadline"] = next_deadline(&state, i.id, &cx.locale).await?;
         rows.push(r);
         if delivery && i.notices.dispatched_at.is_some() {
             let d = crate::delivery::view(&state, i.id).await?;

@@ -6,6 +6,7 @@ mod cli;
 mod hardening;
 mod http;
 mod screens;
+mod tabs;
 
 use crate::helpers::TestApp;
 use reqwest::header::{HeaderMap, LOCATION, SET_COOKIE};
