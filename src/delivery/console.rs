@@ -110,7 +110,7 @@ async fn progress_view(state: &AppState, cx: &Console, i: &Incident) -> Result<V
         "finished": finished,
         "poll": live.then(|| cx.path(&format!("/incidents/{}/delivery/progress", i.id))),
         "every": POLL_SECONDS,
-        "people": bar("everyone", &p.people, l),
+        "people": bar("people", &p.people, l),
         "channels": channels,
         "buckets": BUCKETS.iter().map(|(n, w)| json!({ "name": n, "word": w })).collect::<Vec<_>>(),
         "reasons": reasons,

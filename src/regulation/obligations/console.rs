@@ -79,12 +79,14 @@ fn row(o: &Obligation, cx: &Console, now: DateTime<Utc>, can_mark: bool) -> Valu
     })
 }
 
-async fn page(
-    state: &AppState,
-    cx: &Console,
-    id: i64,
-    form: Option<(i64, &FormData, Vec<(String, String)>)>,
-) -> PageResult {
+/// A mark-done form that came back: the obligation, what was typed, what is wrong.
+struct Failed<'a> {
+    oid: i64,
+    form: &'a FormData,
+    bad: Vec<(String, String)>,
+}
+
+async fn page(state: &AppState, cx: &Console, id: i64, failed: Option<Failed<'_>>) -> PageResult {
     let i = incidents::find(&state.db, id).await?;
     let now = state.clock.now();
     let list = obligations(&state.db, &state.playbooks, id, now)
@@ -117,8 +119,8 @@ async fn page(
         json!(list.iter().any(|o| o.unverified)),
     );
     data.insert("now".into(), cx.locale.time(Some(now)));
-    let status = match &form {
-        Some((oid, f, bad)) if !bad.is_empty() => {
+    let status = match &failed {
+        Some(Failed { oid, form: f, bad }) if !bad.is_empty() => {
             let (how, at) = (format!("how-{oid}"), format!("at-{oid}"));
             let fields = [
                 ("how", how.as_str(), "How it was done"),
@@ -181,7 +183,14 @@ async fn done(
                 o.details.title, o.jurisdiction
             )),
         )),
-        Err(ObligationError::Invalid(bad)) => page(&state, &cx, id, Some((oid, &form, bad))).await,
+        Err(ObligationError::Invalid(bad)) => {
+            let failed = Failed {
+                oid,
+                form: &form,
+                bad,
+            };
+            page(&state, &cx, id, Some(failed)).await
+        }
         Err(e @ (ObligationError::NotRequired(_) | ObligationError::AlreadyDone(_))) => {
             Ok(cx.redirect(&here, Flash::error(e.to_string())))
         }

@@ -6,6 +6,7 @@ mod cli;
 mod hardening;
 mod http;
 mod screens;
+mod tab_screens;
 mod tabs;
 
 use crate::helpers::TestApp;

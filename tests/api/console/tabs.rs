@@ -324,7 +324,7 @@ async fn delivery_is_planned_dispatched_watched_and_controlled(app: TestApp) {
         "polled while pending"
     );
     assert!(
-        p.body.contains("role=\"img\" aria-label=\"everyone: "),
+        p.body.contains("role=\"img\" aria-label=\"people: "),
         "{}",
         p.body
     );
