@@ -66,9 +66,9 @@ async fn start(
     if q.dry_run {
         let p = plan(
             &state.db,
+            &state.playbooks,
             fingerprint,
-            &s.channels,
-            s.max_attempts,
+            s,
             id,
             options,
             now,

@@ -5,7 +5,7 @@
 //! be planned first (`plan`), and paused, resumed or cancelled while it runs.
 use super::store;
 use crate::audit::Actor;
-use crate::config::ChannelSettings;
+use crate::config::Settings;
 use crate::delivery::wire::sms_text;
 use crate::domain::{Channel, Severity};
 use crate::incidents::{self, DeliveryState, Incident, Status};
@@ -124,7 +124,7 @@ pub struct Plan {
     pub channels: Vec<ChannelPlan>,
     /// The earliest regulatory deadline known for the incident, and which rule sets it.
     pub earliest_deadline: Option<DateTime<Utc>>,
-    pub deadline_rule: Option<&'static str>,
+    pub deadline_rule: Option<String>,
     /// When the slowest channel finishes at the configured rates (null: a channel has no rate
     /// limit, so the providers set the pace).
     pub finishes_at: Option<DateTime<Utc>>,
@@ -149,13 +149,14 @@ pub struct ChannelPlan {
 /// same work as a dispatch in a transaction that is rolled back.
 pub async fn plan(
     db: &DatabaseConnection,
+    playbooks: &crate::playbooks::Playbooks,
     templates: &str,
-    channels: &ChannelSettings,
-    max_attempts: i32,
+    settings: &Settings,
     incident_id: i64,
     options: Options,
     now: DateTime<Utc>,
 ) -> Result<Plan, DispatchError> {
+    let (channels, max_attempts) = (&settings.channels, settings.max_attempts);
     let txn = db.begin().await?;
     let (inc, _) = sendable(&txn, templates, incident_id).await?;
     let at_once = options.at_once(&inc)?;
@@ -167,7 +168,9 @@ pub async fn plan(
     .await?;
     let facts = crate::population::PopulationFacts::load(&txn, incident_id).await?;
     let reached = store::people_with_deliveries(&txn, incident_id).await?;
-    let deadline = crate::regulation::earliest_deadline(&inc, &facts);
+    let deadline = crate::regulation::next_deadline(&txn, playbooks, &inc, now)
+        .await
+        .map_err(|e| DispatchError::Db(sea_orm::DbErr::Custom(e.to_string())))?;
     txn.rollback().await?;
 
     let mut warnings = Vec::new();
@@ -203,8 +206,8 @@ pub async fn plan(
             seconds,
         });
     }
-    if let (Some((due, rule)), Some(end)) = (deadline, finishes_at) {
-        if end > due {
+    if let (Some((due, rule)), Some(end)) = (&deadline, finishes_at) {
+        if end > *due {
             warnings.push(format!(
                 "at the configured rates the last notice goes out at {end}, after the {rule} deadline ({due}): raise TOCSIN_RATE_* or start now"
             ));
@@ -216,7 +219,7 @@ pub async fn plan(
         people,
         unreachable: people - reached,
         channels: plans,
-        earliest_deadline: deadline.map(|d| d.0),
+        earliest_deadline: deadline.as_ref().map(|d| d.0),
         deadline_rule: deadline.map(|d| d.1),
         finishes_at,
         warnings,

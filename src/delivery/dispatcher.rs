@@ -14,6 +14,7 @@ use super::store::{self, AttemptResult, Claimed};
 use crate::app::{AppState, Clock};
 use crate::config::Settings;
 use crate::domain::Channel;
+use crate::evidence::{content_sha256, ContentHash, Entry, Event, Outcome as LedgerOutcome};
 use crate::metrics::Metrics;
 use chrono::{DateTime, Duration, Utc};
 use rand::Rng;
@@ -76,7 +77,18 @@ struct Done {
     attempt: Attempt,
     identity: String,
     channel: Option<Channel>,
+    /// The hash of the exact content handed to the transport; `None` when nothing was (the
+    /// notice or the channel was missing), and then the ledger records no attempt.
+    content: Option<ContentHash>,
     elapsed: std::time::Duration,
+}
+
+/// What the finaliser remembers of each incident it has seen: its channel order (the
+/// fallback chain) and the templates fingerprint its notices were composed with.
+#[derive(Default)]
+struct Seen {
+    orders: HashMap<i64, Vec<Channel>>,
+    templates: HashMap<i64, Option<String>>,
 }
 
 fn limiters(s: &Settings) -> HashMap<Channel, Limiter> {
@@ -321,10 +333,15 @@ impl Dispatcher {
         out: Option<Outgoing>,
     ) -> Done {
         let started = std::time::Instant::now();
+        let content = out.as_ref().map(|o| {
+            let n = &o.notice;
+            content_sha256(&n.subject_line, &n.body_text, n.body_html.as_deref())
+        });
         let done = |attempt: Attempt, identity: String| Done {
             channel,
             attempt,
             identity,
+            content: content.clone(),
             elapsed: started.elapsed(),
             claimed: claimed.clone(),
         };
@@ -365,21 +382,25 @@ impl Dispatcher {
         }
         let txn = self.db.begin().await?;
         let mut orders = HashMap::new();
+        let mut entries = Vec::new();
         for c in &reaped {
-            self.fall_back(&txn, &mut orders, c, now).await?;
+            if let Some(to) = self.fall_back(&txn, &mut orders, c, now).await? {
+                entries.extend(fell_back(c, to, now));
+            }
         }
+        crate::evidence::append_batch(&txn, &entries).await?;
         txn.commit().await?;
         Ok(())
     }
 
     async fn finalise_all(self, mut rx: mpsc::Receiver<Done>) -> anyhow::Result<()> {
         let mut buf = Vec::with_capacity(FINALISE_BATCH);
-        let mut orders: HashMap<i64, Vec<Channel>> = HashMap::new();
+        let mut seen = Seen::default();
         let mut failed = None;
         while rx.recv_many(&mut buf, FINALISE_BATCH).await > 0 {
             // Keep draining after an error so no send waits forever; report the first error.
             if failed.is_none() {
-                if let Err(e) = self.finalise(&mut orders, &buf).await {
+                if let Err(e) = self.finalise(&mut seen, &buf).await {
                     failed = Some(e);
                 }
             }
@@ -388,14 +409,13 @@ impl Dispatcher {
         failed.map_or(Ok(()), Err)
     }
 
-    async fn finalise(
-        &self,
-        orders: &mut HashMap<i64, Vec<Channel>>,
-        done: &[Done],
-    ) -> anyhow::Result<()> {
+    /// Records a batch of results in one transaction: each delivery's guarded update, dead
+    /// devices, the fallbacks, and last the ledger entries proving each attempt and fallback.
+    async fn finalise(&self, seen: &mut Seen, done: &[Done]) -> anyhow::Result<()> {
         let now = self.clock.now();
         let txn = self.db.begin().await?;
         let mut labels = Vec::with_capacity(done.len());
+        let mut entries = Vec::with_capacity(done.len());
         for d in done {
             let c = &d.claimed;
             let result = self.result(c, &d.attempt.outcome, now);
@@ -416,11 +436,28 @@ impl Dispatcher {
                 );
                 continue;
             }
+            if let (Some(channel), Some(content)) = (d.channel, &d.content) {
+                let templates = match seen.templates.entry(c.incident_id) {
+                    std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
+                    std::collections::hash_map::Entry::Vacant(e) => e.insert(
+                        crate::incidents::find(&txn, c.incident_id)
+                            .await?
+                            .notices
+                            .composed_templates,
+                    ),
+                };
+                if let Some(templates) = templates {
+                    entries.push(attempt_entry(d, channel, &result, content, templates, now));
+                }
+            }
             if result.falls_back() {
-                self.fall_back(&txn, orders, c, now).await?;
+                if let Some(to) = self.fall_back(&txn, &mut seen.orders, c, now).await? {
+                    entries.extend(fell_back(c, to, now));
+                }
             }
             labels.push((d.channel, result_label(&result), d.elapsed));
         }
+        crate::evidence::append_batch(&txn, &entries).await?;
         txn.commit().await?;
         for (channel, label, elapsed) in labels {
             let channel = channel.map_or("unknown", |c| c.as_str());
@@ -430,21 +467,20 @@ impl Dispatcher {
         Ok(())
     }
 
-    /// Queues the person's next channel after `c`'s and wakes the dispatcher for it.
+    /// Queues the person's next channel after `c`'s and wakes the dispatcher for it; returns
+    /// the channel queued.
     async fn fall_back(
         &self,
         txn: &impl sea_orm::ConnectionTrait,
         orders: &mut HashMap<i64, Vec<Channel>>,
         c: &Claimed,
         now: DateTime<Utc>,
-    ) -> anyhow::Result<()> {
-        if fall_back(txn, orders, c, self.max_attempts, now)
-            .await?
-            .is_some()
-        {
+    ) -> anyhow::Result<Option<Channel>> {
+        let next = fall_back(txn, orders, c, self.max_attempts, now).await?;
+        if next.is_some() {
             self.wakeup.notify_one();
         }
-        Ok(())
+        Ok(next)
     }
 
     fn result(&self, c: &Claimed, outcome: &Outcome, now: DateTime<Utc>) -> AttemptResult {
@@ -523,6 +559,72 @@ pub async fn fall_back(
         "falling back"
     );
     Ok(next)
+}
+
+/// The ledger's record of one attempt: what was sent (content hash, templates), how it
+/// ended, the provider's reference when it was accepted. `details` holds the attempt number
+/// and the message's identity, never a provider's reason (it may quote an address).
+fn attempt_entry(
+    d: &Done,
+    channel: Channel,
+    result: &AttemptResult,
+    content: &ContentHash,
+    templates: &str,
+    now: DateTime<Utc>,
+) -> Entry {
+    let c = &d.claimed;
+    let outcome = match result {
+        AttemptResult::Sent { .. } => LedgerOutcome::Sent,
+        AttemptResult::Unreachable { .. } => LedgerOutcome::PermanentFailure,
+        AttemptResult::Retry { .. } | AttemptResult::Failed { .. } => {
+            LedgerOutcome::TransientFailure
+        }
+    };
+    let mut details = serde_json::json!({ "attempt": c.attempts });
+    if !d.identity.is_empty() {
+        details["identity"] = serde_json::Value::String(printable(&d.identity, 256));
+    }
+    let entry = Entry::new(
+        c.incident_id,
+        c.id,
+        c.subject_id,
+        channel,
+        Event::Attempt(outcome),
+        now,
+    )
+    .content(content.clone(), templates)
+    .details(details);
+    match result {
+        AttemptResult::Sent { reference } if !printable(reference, 512).is_empty() => {
+            entry.provider_ref(printable(reference, 512))
+        }
+        _ => entry,
+    }
+}
+
+/// The ledger's record of a fallback from `c`'s channel to `to`.
+fn fell_back(c: &Claimed, to: Channel, now: DateTime<Utc>) -> Option<Entry> {
+    let from = Channel::from_stored(&c.channel).ok()?;
+    Some(Entry::new(
+        c.incident_id,
+        c.id,
+        c.subject_id,
+        from,
+        Event::FellBack { to },
+        now,
+    ))
+}
+
+/// `s` without control characters, at most `max` bytes (cut at a character boundary), trimmed.
+fn printable(s: &str, max: usize) -> String {
+    let mut out = String::with_capacity(s.len().min(max));
+    for ch in s.chars().filter(|c| !c.is_control()) {
+        if out.len() + ch.len_utf8() > max {
+            break;
+        }
+        out.push(ch);
+    }
+    out.trim().to_owned()
 }
 
 fn result_label(r: &AttemptResult) -> &'static str {

@@ -33,3 +33,39 @@ pub fn earliest_deadline(
             )
         })
 }
+
+/// The incident's next open deadline from the obligations engine (recomputed in `txn`, which
+/// must hold the incident's row lock or be rolled back): the earliest due or overdue
+/// obligation with a due time, and a line naming it ("EU-GDPR: authority — …").
+pub async fn next_deadline(
+    txn: &impl sea_orm::ConnectionTrait,
+    playbooks: &crate::playbooks::Playbooks,
+    incident: &crate::incidents::Incident,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<Option<(chrono::DateTime<chrono::Utc>, String)>, obligations::ObligationError> {
+    obligations::refresh::refresh_in(txn, playbooks, incident, now).await?;
+    let mut open: Vec<_> = obligations::store::list(txn, incident.id)
+        .await?
+        .into_iter()
+        .filter(|o| {
+            o.due_at.is_some()
+                && matches!(
+                    o.status,
+                    obligations::Status::Due | obligations::Status::Overdue
+                )
+        })
+        .collect();
+    obligations::Obligation::sort(&mut open);
+    Ok(open.into_iter().next().map(|o| {
+        let who = o.authority.clone().unwrap_or_else(|| o.audience.clone());
+        let mark = if o.unverified {
+            " (unverified rule)"
+        } else {
+            ""
+        };
+        (
+            o.due_at.expect("filtered on due_at"),
+            format!("{}: notify {who}{mark}", o.jurisdiction),
+        )
+    }))
+}

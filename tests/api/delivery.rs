@@ -215,8 +215,26 @@ async fn the_plan_counts_channels_and_warns_about_the_deadline(app: TestApp) {
     assert_eq!(plan["channels"][0]["rate_per_second"], 1);
     assert_eq!(plan["channels"][0]["seconds"], 3.0);
     // Ana lives in Spain: GDPR's 72 hours from 24 November have long passed.
-    assert_eq!(plan["deadline_rule"], "EU-GDPR Art. 33 (72 hours)");
+    // From the obligations engine: the earliest open obligation with a due time.
+    let rule = plan["deadline_rule"].as_str().unwrap();
+    assert!(rule.starts_with("EU-GDPR: notify "), "{plan}");
     assert_eq!(plan["earliest_deadline"], "2026-11-27T09:00:00Z");
+    let (status, obligations) = app
+        .get(&format!("/api/v1/incidents/{id}/obligations"), &t.responder)
+        .await;
+    assert_eq!(status, 200, "{obligations}");
+    let first_due = obligations
+        .as_array()
+        .or_else(|| obligations["obligations"].as_array())
+        .unwrap()
+        .iter()
+        .find(|o| o["due_at"].is_string() && (o["status"] == "due" || o["status"] == "overdue"))
+        .unwrap()
+        .clone();
+    assert_eq!(
+        plan["earliest_deadline"], first_due["due_at"],
+        "{obligations}"
+    );
     assert!(
         plan["warnings"][0].as_str().unwrap().contains("deadline"),
         "{plan}"

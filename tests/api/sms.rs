@@ -7,7 +7,7 @@ use crate::providers::twilio::{Answer, TwilioServer, ACCOUNT, FROM};
 use crate::smtp::SmtpServer;
 use chrono::{DateTime, Utc};
 use sea_orm::ConnectionTrait;
-use serde_json::json;
+use serde_json::{json, Value};
 
 pub const PEOPLE: &str = "\
 external_id,name,email,phone,country,region,locale
@@ -239,6 +239,89 @@ async fn an_email_that_bounces_is_followed_by_an_sms_at_once(
         (json!(1), json!(1)),
         "{del}"
     );
+
+    // The ledger proves each step: queued, each attempt with what was sent, the fallback.
+    let (status, ledger) = app
+        .get(&format!("/api/v1/incidents/{id}/ledger"), &app.admin_token)
+        .await;
+    assert_eq!(status, 200, "{ledger}");
+    let entries = ledger["entries"].as_array().unwrap();
+    let story = |delivery: &Value| -> Vec<(String, String, Option<String>)> {
+        entries
+            .iter()
+            .filter(|e| e["delivery_id"] == *delivery)
+            .map(|e| {
+                (
+                    e["event"].as_str().unwrap().to_owned(),
+                    e["status"].as_str().unwrap().to_owned(),
+                    e["next_channel"].as_str().map(str::to_owned),
+                )
+            })
+            .collect()
+    };
+    let step = |event: &str, status: &str, next: Option<&str>| {
+        (event.to_owned(), status.to_owned(), next.map(str::to_owned))
+    };
+    let first = |channel: &str, status: &str| {
+        entries
+            .iter()
+            .find(|e| e["channel"] == channel && e["status"] == status)
+            .unwrap_or_else(|| panic!("a {channel} {status} entry in {ledger}"))
+    };
+    let bounced = first("email", "permanent_failure");
+    assert_eq!(
+        story(&bounced["delivery_id"]),
+        [
+            step("queued", "queued", None),
+            step("attempt", "permanent_failure", None),
+            step("fallback", "fell_back", Some("sms")),
+        ],
+        "{ledger}"
+    );
+    let queued = entries
+        .iter()
+        .find(|e| e["delivery_id"] == bounced["delivery_id"] && e["event"] == "queued")
+        .unwrap();
+    assert_eq!(
+        bounced["content_sha256"], queued["content_sha256"],
+        "what was sent is what was queued"
+    );
+    assert!(bounced["templates"].as_str().is_some_and(|t| !t.is_empty()));
+    assert_eq!(bounced["details"]["attempt"], 1, "{bounced}");
+    assert!(
+        !bounced.to_string().contains("bounce.example.com"),
+        "no address in the ledger: {bounced}"
+    );
+    let mailed = first("email", "sent");
+    assert_eq!(
+        story(&mailed["delivery_id"]),
+        [
+            step("queued", "queued", None),
+            step("attempt", "sent", None)
+        ]
+    );
+    assert!(
+        mailed["provider_ref"]
+            .as_str()
+            .is_some_and(|r| !r.is_empty()),
+        "{mailed}"
+    );
+    let texted = first("sms", "sent");
+    assert_eq!(
+        story(&texted["delivery_id"]),
+        [step("attempt", "sent", None)],
+        "a fallback delivery is queued by the fallback entry of the one before"
+    );
+    let sid = rows(&app, id)
+        .await
+        .into_iter()
+        .find(|r| r.channel == "sms")
+        .and_then(|r| r.provider_ref)
+        .unwrap();
+    assert_eq!(texted["provider_ref"], sid.as_str(), "the message SID");
+    tocsin::evidence::verify(&app.db, &app.audit_key())
+        .await
+        .expect("the ledger verifies");
 }
 
 async fn refused_numbers_are_unreachable_on_sms_and_the_next_channel_is_tried(
