@@ -120,12 +120,11 @@ async fn progress_view(state: &AppState, cx: &Console, i: &Incident) -> Result<V
 
 /// The plan of a dispatch as the page shows it, or why there can be none now.
 async fn plan_view(state: &AppState, i: &Incident, l: &Locale) -> Result<Value, PageError> {
-    let s = &state.settings;
     let r = plan(
         &state.db,
+        &state.playbooks,
         state.templates.fingerprint(),
-        &s.channels,
-        s.max_attempts,
+        &state.settings,
         i.id,
         Options::default(),
         state.clock.now(),

@@ -27,32 +27,32 @@ pub fn routes() -> Router<AppState> {
 /// Open incidents shown on the overview, at most, per status.
 const OVERVIEW_PER_STATUS: u64 = 50;
 
-/// The next regulatory deadline of an incident: the earliest open obligation with a due time,
-/// from the obligations engine (recomputed, as `GET …/obligations` does); null when none is
-/// open.
+/// The next regulatory deadline of an incident: `regulation::next_deadline`, the earliest due
+/// or overdue obligation with a due time from the obligations engine (recomputed under the
+/// incident's lock, as `GET …/obligations` does), with the time left or how late it is; null
+/// when none is open.
 pub(crate) async fn next_deadline(state: &AppState, id: i64, l: &Locale) -> PageResult<Value> {
-    use crate::regulation::obligations::{obligations, Status as O};
-    let list = obligations(&state.db, &state.playbooks, id, state.clock.now())
+    use sea_orm::TransactionTrait;
+    let now = state.clock.now();
+    let txn = state.db.begin().await?;
+    let incident = store::lock(&txn, id).await?;
+    let next = crate::regulation::next_deadline(&txn, &state.playbooks, &incident, now)
         .await
         .map_err(|e| PageError::from(crate::error::AppError::from(e)))?;
-    let now = state.clock.now();
-    Ok(list
-        .iter()
-        .filter(|o| matches!(o.status, O::Due | O::Overdue))
-        .find_map(|o| {
-            let at = o.due_at?;
-            Some(json!({
-                "at": l.time(Some(at)),
-                "rule": format!("{} {}", o.jurisdiction, o.details.title),
-                "overdue": o.status == O::Overdue,
-                "left": if at >= now {
-                    format!("{} left", crate::web::console::tabs::span(at - now))
-                } else {
-                    format!("overdue by {}", crate::web::console::tabs::span(now - at))
-                },
-            }))
-        })
-        .unwrap_or(Value::Null))
+    txn.commit().await?;
+    Ok(match next {
+        None => Value::Null,
+        Some((at, rule)) => json!({
+            "at": l.time(Some(at)),
+            "rule": rule,
+            "overdue": at < now,
+            "left": if at >= now {
+                format!("{} left", crate::web::console::tabs::span(at - now))
+            } else {
+                format!("overdue by {}", crate::web::console::tabs::span(now - at))
+            },
+        }),
+    })
 }
 
 /// An incident's line in a table: words for status and severity (styled, never colour alone).
