@@ -102,6 +102,12 @@ async fn page(
     let l = &cx.locale;
     let facts = PopulationFacts::load(&state.db, i.id).await?;
     let unreachable = super::store::unreachable(&state.db, i.id, &i.channels).await?;
+    let mut by_channel = Vec::new();
+    for c in &i.channels {
+        let none = super::store::unreachable(&state.db, i.id, std::slice::from_ref(c)).await?;
+        by_channel
+            .push(json!({ "channel": c.as_str(), "people": l.number(facts.total as i64 - none) }));
+    }
     let mut data = tabs::head(cx, i, "/population");
     let blocked = closed_for_changes(i);
     data.insert(
@@ -112,6 +118,7 @@ async fn page(
             "reachable": l.number(facts.total as i64 - unreachable),
             "unreachable": l.number(unreachable),
             "channels": i.channels.iter().map(|c| c.as_str()).collect::<Vec<_>>(),
+            "by_channel": by_channel,
             "jurisdictions": jurisdictions(&facts.by_jurisdiction(), l),
         }),
     );

@@ -125,6 +125,12 @@ async fn people_are_counted_checked_and_added_from_the_population_tab(app: TestA
     assert!(p.body.contains("ghost-1"));
     assert!(p.body.contains(">US-CA</th>"), "{}", p.body);
     assert!(p.body.contains("id=\"people-total\">2<"));
+    assert!(
+        p.body
+            .contains("With a contact point on email: <strong>1</strong>."),
+        "Chen has no e-mail: {}",
+        p.body
+    );
     assert_eq!(population_rows(&app, id).await, 2);
     assert_eq!(
         app.count(&format!(
