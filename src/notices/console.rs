@@ -89,6 +89,7 @@ async fn cell(
     state: &AppState,
     cx: &Console,
     id: i64,
+    announcement: &Option<String>,
     external_id: &str,
     channel: Channel,
 ) -> Result<Value, PageError> {
@@ -97,7 +98,7 @@ async fn cell(
         playbooks: &state.playbooks,
         links: &state.links,
         sms_max_segments: state.settings.channels.sms_max_segments,
-        announcement_url: announcement_url(state, id).await?,
+        announcement_url: announcement.clone(),
     };
     // Every key present, so the strict template can ask for any.
     let none = |why: &str| {
@@ -223,10 +224,11 @@ async fn show(
     let mut previews = Vec::new();
     if readable {
         let who = people(&state, id, asked).await?;
+        let announcement = announcement_url(&state, id).await?;
         for channel in channels(&i) {
             let mut cells = Vec::new();
             for p in &who {
-                cells.push(cell(&state, &cx, id, p, channel).await?);
+                cells.push(cell(&state, &cx, id, &announcement, p, channel).await?);
             }
             previews.push(json!({
                 "channel": channel.as_str(),
