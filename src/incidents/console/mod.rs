@@ -140,10 +140,19 @@ async fn list(
         Err(e) => return Err(PageError::show(axum::http::StatusCode::BAD_REQUEST, e.0)),
     };
     let (incidents, next) = store::list(&state.db, status, &page).await?;
-    let rows: Vec<Value> = incidents
-        .iter()
-        .map(|i| row(i, &cx.base, &cx.locale))
-        .collect();
+    let mut rows: Vec<Value> = Vec::with_capacity(incidents.len());
+    for i in &incidents {
+        let mut r = row(i, &cx.base, &cx.locale);
+        let facts = PopulationFacts::load(&state.db, i.id).await?;
+        r["people"] = json!(cx.locale.number(facts.total as i64));
+        // A closed incident has no clock left to show.
+        r["deadline"] = if i.status == Status::Closed {
+            Value::Null
+        } else {
+            next_deadline(&state, i.id, &cx.locale).await?
+        };
+        rows.push(r);
+    }
     let filter = status.map(|s| s.as_str()).unwrap_or_default();
     let next_href = next.map(|b| {
         let mut href = format!("{}/incidents?before={b}", cx.base);
