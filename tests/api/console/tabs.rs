@@ -309,6 +309,11 @@ async fn delivery_is_planned_dispatched_watched_and_controlled(app: TestApp) {
         p.body
     );
     assert!(p.body.contains("Dispatch the notices"));
+    assert!(
+        p.body.contains("EU-GDPR") && p.body.contains(" ago</strong>"),
+        "{}",
+        p.body
+    );
     assert_eq!(app.count("deliveries").await, 0, "planning queues nothing");
 
     // A viewer sees the page but no button, and is refused.
