@@ -436,11 +436,8 @@ async fn obligations_are_listed_by_due_time_and_marked_done(app: TestApp) {
         .post(&action, &[("_csrf", &csrf), ("how", " "), ("at", "")])
         .await;
     assert_eq!(bad.status, 422);
-    assert!(
-        bad.body.contains(&format!("href=\"#f-how-{oid}\"")),
-        "{}",
-        bad.body
-    );
+    let inline = format!("id=\"e-how-{oid}\"");
+    assert!(bad.body.contains(&format!("href=\"#f-how-{oid}\"")) && bad.body.contains(&inline));
     let ok = r
         .post(
             &action,
