@@ -14,11 +14,21 @@ pub(super) async fn export_report(
     use crate::regulation::ReportError;
     let playbooks = crate::app::load_playbooks(settings)?;
     let templates = crate::app::load_templates(settings)?;
+    let fonts =
+        crate::regulation::pdf::Fonts::discover(settings.pdf_font.as_deref()).map_err(|e| {
+            Fail {
+                code: 1,
+                message: e.to_string(),
+            }
+        })?;
     let db = open(settings).await?;
     let generated = crate::regulation::generate(
         &db,
-        &playbooks,
-        &templates,
+        crate::regulation::report::Sources {
+            playbooks: &playbooks,
+            templates: &templates,
+            fonts: &fonts,
+        },
         incident,
         jurisdiction,
         format,

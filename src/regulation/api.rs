@@ -32,8 +32,7 @@ async fn report(
     let format = q.format.as_deref().unwrap_or("json");
     let g = generate(
         &state.db,
-        &state.playbooks,
-        &state.templates,
+        super::report::Sources::of(&state),
         id,
         &jurisdiction,
         format,

@@ -10,10 +10,12 @@
 //! the rules gets the generic report; a new format is a branch of `report::render` plus an
 //! entry in `Format::AVAILABLE`.
 mod api;
+pub mod console;
 pub mod document;
 pub mod forms;
 pub mod gdpr;
 pub mod obligations;
+pub mod pdf;
 pub mod render;
 pub mod report;
 pub mod versions;

@@ -3,6 +3,7 @@
 //! `reports` row, the timeline, the audit log), with the SHA-256 of the exact bytes.
 use super::document::Document;
 use super::forms::{self, Facts, Form, VersionKind};
+use super::pdf::Fonts;
 use crate::audit::Actor;
 use crate::error::AppError;
 use crate::incidents::Incident;
@@ -70,7 +71,8 @@ pub enum Format {
 }
 
 impl Format {
-    pub const AVAILABLE: &'static [Format] = &[Format::Json, Format::Csv, Format::Html];
+    pub const AVAILABLE: &'static [Format] =
+        &[Format::Json, Format::Csv, Format::Html, Format::Pdf];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -221,6 +223,25 @@ fn sample_notice(
     }
 }
 
+/// What reports are made with: the playbooks, the notice templates (sample notices) and the
+/// PDF fonts, as loaded at start-up.
+#[derive(Clone, Copy)]
+pub struct Sources<'a> {
+    pub playbooks: &'a Playbooks,
+    pub templates: &'a Templates,
+    pub fonts: &'a Fonts,
+}
+
+impl<'a> Sources<'a> {
+    pub fn of(state: &'a crate::app::AppState) -> Sources<'a> {
+        Sources {
+            playbooks: &state.playbooks,
+            templates: &state.templates,
+            fonts: &state.pdf_fonts,
+        }
+    }
+}
+
 /// What a report is built from, besides the incident: the report kind and when the regime's
 /// report was first submitted (from its versions).
 pub struct Build<'a> {
@@ -282,14 +303,14 @@ pub async fn document(
     Ok(forms::build(regime.form, &regime.id, &facts))
 }
 
-/// Renders a document in a format.
-pub fn render(doc: &Document, format: Format) -> Result<Vec<u8>, ReportError> {
+/// Renders a document in a format; PDF is set in `fonts`.
+pub fn render(doc: &Document, format: Format, fonts: &Fonts) -> Result<Vec<u8>, ReportError> {
     let internal = |e: anyhow::Error| ReportError::App(AppError::Internal(e));
     match format {
         Format::Json => super::render::json(doc).map_err(|e| internal(e.into())),
         Format::Csv => super::render::csv::render(doc).map_err(|e| internal(e.into())),
         Format::Html => Ok(super::render::html::render(doc).into_bytes()),
-        Format::Pdf => Err(ReportError::FormatUnavailable(Format::Pdf)),
+        Format::Pdf => super::pdf::render(doc, fonts).map_err(|e| internal(e.into())),
     }
 }
 
@@ -322,13 +343,17 @@ impl Generated {
 /// event in one transaction. The API and the command line both come through here.
 pub async fn generate(
     db: &DatabaseConnection,
-    playbooks: &Playbooks,
-    templates: &Templates,
+    sources: Sources<'_>,
     incident_id: i64,
     jurisdiction: &str,
     format: &str,
     actor: &Actor,
 ) -> Result<Generated, ReportError> {
+    let Sources {
+        playbooks,
+        templates,
+        fonts,
+    } = sources;
     let regime = regime(playbooks, jurisdiction)?;
     let format = Format::parse(format)?;
     let incident = crate::incidents::find(db, incident_id)
@@ -342,7 +367,7 @@ pub async fn generate(
         now,
     };
     let doc = document(db, &build, &regime, &incident).await?;
-    let bytes = render(&doc, format)?;
+    let bytes = render(&doc, format, fonts)?;
     let sha256 = hex::encode(Sha256::digest(&bytes));
 
     let txn = db.begin().await?;

@@ -96,6 +96,7 @@ async fn a_bad_setting_stops_start_up_naming_the_variable() {
         ("TOCSIN_DATABASE_URL", "mysql://localhost/x"),
         ("TOCSIN_ADDR", "not-an-address"),
         ("TOCSIN_SMTP_URL", "http://mail.example.com"),
+        ("TOCSIN_PDF_FONT", "/nonexistent/NotoSans.ttf"),
     ] {
         let out = tocsin(&db).arg("serve").env(var, value).output().unwrap();
         assert_eq!(out.status.code(), Some(2), "{var}");

@@ -27,6 +27,12 @@ impl Draft {
         }
     }
 
+    /// The local language of a bilingual report (`ja`): its labels read `English / local`.
+    pub fn language(&mut self, tag: &str) -> &mut Self {
+        self.doc.language = tag.to_owned();
+        self
+    }
+
     pub fn generated_at(&mut self, at: DateTime<Utc>) -> &mut Self {
         self.doc.generated_at = at;
         self

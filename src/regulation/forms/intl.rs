@@ -129,6 +129,7 @@ pub fn appi(f: &Facts) -> Draft {
         "APPI Art. 26; PPC Enforcement Rules Art. 7, 8 (個人情報保護法第26条、施行規則第7条・第8条)",
         i.id,
     );
+    d.language("ja");
     d.section("report", &both("Report", "報告"));
     d.field(
         "report_type",
@@ -244,6 +245,7 @@ pub fn pipa(f: &Facts) -> Draft {
         "Personal Information Protection Act Art. 34 (개인정보 보호법 제34조); Enforcement Decree Arts. 39-40",
         i.id,
     );
+    d.language("ko");
     d.section(
         "controller",
         &both("Personal information controller", "개인정보처리자"),
@@ -339,6 +341,7 @@ pub fn pipl(f: &Facts) -> Draft {
         "Personal Information Protection Law Art. 57 (个人信息保护法第五十七条)",
         i.id,
     );
+    d.language("zh-Hans");
     d.notice("The content list of the CAC's 2025 incident reporting measures is unverified (U): this report holds PIPL Art. 57's items.");
     d.section(
         "processor",

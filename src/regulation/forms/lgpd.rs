@@ -29,6 +29,7 @@ pub fn build(f: &Facts) -> Draft {
         "LGPD Art. 48; Resolução CD/ANPD nº 15/2024",
         i.id,
     );
+    d.language("pt-BR");
     d.section("controller", &both("1. Controller", "Dados do controlador"));
     d.field("name", "Name / Razão social", text(&org.name));
     d.field("cnpj", "CNPJ / CPF", None);

@@ -21,15 +21,12 @@ pub fn escape(s: &str) -> String {
     out
 }
 
-/// The language of the local labels beside the English ones, by regime.
-fn local_language(regime: &str) -> Option<&'static str> {
-    Some(match regime {
-        "JP-APPI" => "ja",
-        "KR-PIPA" => "ko",
-        "CN-PIPL" => "zh-Hans",
-        "BR-LGPD" => "pt-BR",
-        _ => return None,
-    })
+/// The local language of a bilingual report: a document in another language than English
+/// has its labels as `English / local`; the page is English and the local halves are marked.
+fn local_language(doc: &Document) -> Option<&str> {
+    let l = doc.language.as_str();
+    (!l.is_empty() && !l.eq_ignore_ascii_case("en") && !l.to_ascii_lowercase().starts_with("en-"))
+        .then_some(l)
 }
 
 /// Escapes a label; in a bilingual report, the local half of `English / local` is marked with
@@ -95,14 +92,14 @@ fn fields(out: &mut String, run: &[&Field], local: Option<&str>) {
 }
 
 pub fn render(doc: &Document) -> String {
-    let local = local_language(&doc.regime);
+    let local = local_language(doc);
     let mut o = String::new();
     let _ = write!(
         o,
         "<!DOCTYPE html>\n<html lang=\"{}\">\n<head>\n<meta charset=\"utf-8\">\n\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
          <title>{} ({})</title>\n<style>{STYLE}</style>\n</head>\n<body>\n<main>\n",
-        escape(&doc.language),
+        escape(if local.is_some() { "en" } else { &doc.language }),
         escape(&doc.title),
         escape(&doc.reference)
     );

@@ -76,7 +76,7 @@ async fn one(
     auth.require(Action::ReportsRead)?;
     let regime = report::regime(&state.playbooks, &jurisdiction)?;
     let format = Format::parse(q.format.as_deref().unwrap_or("json"))?;
-    let bytes = super::render(&state.db, id, &regime, n, format).await?;
+    let bytes = super::render(&state.db, id, &regime, n, format, &state.pdf_fonts).await?;
     let name = format!(
         "inline; filename=\"TOCSIN-{id}-{}-v{n}.{}\"",
         regime.id,

@@ -70,7 +70,7 @@ pub async fn save(
         ..*b
     };
     let doc = report::document(&txn, &build, regime, &incident).await?;
-    let bytes = report::render(&doc, Format::Json)?;
+    let bytes = super::render::json(&doc).map_err(|e| AppError::Internal(e.into()))?;
     let sha256 = hex::encode(Sha256::digest(&bytes));
     let number = existing.last().map_or(1, |v| v.version + 1);
     let v = store::insert(
@@ -146,12 +146,13 @@ pub async fn render(
     regime: &Regime,
     n: i32,
     format: Format,
+    fonts: &super::pdf::Fonts,
 ) -> Result<Vec<u8>, ReportError> {
     let v = one(db, incident_id, regime, n).await?;
     if format == Format::Json {
         return Ok(v.document.into_bytes());
     }
-    report::render(&stored_document(&v)?, format)
+    report::render(&stored_document(&v)?, format, fonts)
 }
 
 /// The body of `POST …/versions/{n}/submission`.
