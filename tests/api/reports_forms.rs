@@ -550,3 +550,49 @@ crate::on_both_databases!(
     every_form_is_complete_or_names_what_is_missing,
     unverified_rules_and_stale_routes_are_flagged,
 );
+
+/// Figures for the README: size and time of each format for the mixed population (run with
+/// `cargo test --test api reports_forms::figures -- --ignored --nocapture`).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore]
+async fn figures() {
+    let Some(app) = TestApp::spawn(crate::helpers::Backend::Sqlite).await else {
+        return;
+    };
+    let places = [("US-CA", 600), ("DE", 300), ("KR", 1200), ("US-TX", 10)];
+    import(&app, people("g", &places, 0)).await;
+    let (id, _) = incident(&app, Duration::hours(1), json!({})).await;
+    scope(&app, id, json!({"selector": {"countries": ["DE", "KR"]}})).await;
+    scope(
+        &app,
+        id,
+        json!({"selector": {"regions": ["US-CA", "US-TX"]}}),
+    )
+    .await;
+    for regime in ["EU-GDPR", "US-CA", "KR-PIPA", "JP-APPI"] {
+        for format in ["json", "csv", "html", "pdf"] {
+            let mut times = Vec::new();
+            let mut size = 0;
+            for _ in 0..5 {
+                let t = std::time::Instant::now();
+                let res = app
+                    .client
+                    .get(app.url(&format!(
+                        "/api/v1/incidents/{id}/reports/{regime}?format={format}"
+                    )))
+                    .bearer_auth(&app.admin_token)
+                    .send()
+                    .await
+                    .unwrap();
+                assert_eq!(res.status(), 200);
+                size = res.bytes().await.unwrap().len();
+                times.push(t.elapsed().as_millis());
+            }
+            times.sort();
+            eprintln!(
+                "{regime} {format}: {size} bytes, {}-{} ms (fastest, median of 5)",
+                times[0], times[2]
+            );
+        }
+    }
+}

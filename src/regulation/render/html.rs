@@ -65,7 +65,10 @@ fn value(v: &Value, local: Option<&str>) -> String {
         Value::Text(t) if t.contains('\n') => {
             format!("<div class=\"pre\">{}</div>", escape(t))
         }
-        Value::Text(t) => bilingual(t, local),
+        // A fixed bilingual answer ("Preliminary report / 速報"); free text stays as it is.
+        Value::Text(t) if t.rsplit_once(" / ").is_some_and(|(_, r)| !r.is_ascii()) => {
+            bilingual(t, local)
+        }
         other => escape(&other.display().unwrap_or_default()),
     }
 }
