@@ -369,7 +369,7 @@ fn finish(d: &mut Draft, regime: &str, facts: &Facts) {
         }
     }
     let mut addressee = None;
-    for (n, id) in ids.iter().enumerate() {
+    for id in &ids {
         let Some(a) = p.authority(id) else { continue };
         if a.is_stale(today) {
             d.notice(match a.verified_on {
@@ -389,7 +389,7 @@ fn finish(d: &mut Draft, regime: &str, facts: &Facts) {
                 a.name
             ));
         }
-        if n == 0 {
+        if addressee.is_none() {
             let mut routes: Vec<String> = Vec::new();
             routes.extend(a.form.url.iter().cloned());
             routes.extend(a.start_page.iter().cloned());
@@ -407,7 +407,7 @@ fn finish(d: &mut Draft, regime: &str, facts: &Facts) {
     }
     // Every other authority the regime's report is due to, by name where the directory has
     // none (Germany's supervisory authorities are per Land).
-    let first = ids.first().cloned();
+    let first = addressee.as_ref().map(|a: &Addressee| a.id.clone());
     let others: Vec<String> = required
         .iter()
         .filter(|f| f.authority_id.is_none() || f.authority_id != first)
