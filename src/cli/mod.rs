@@ -200,6 +200,32 @@ enum ReportCommand {
         #[arg(long)]
         jurisdiction: String,
     },
+    /// Save the report as it stands as the next version (initial, follow_up or final).
+    Save {
+        #[arg(long)]
+        incident: i64,
+        #[arg(long)]
+        jurisdiction: String,
+        /// initial (the first), follow_up or final.
+        #[arg(long)]
+        kind: String,
+    },
+    /// Record that a saved version was submitted to the authority (once).
+    Submit {
+        #[arg(long)]
+        incident: i64,
+        #[arg(long)]
+        jurisdiction: String,
+        /// The version number.
+        #[arg(long)]
+        version: i32,
+        /// How: the route and any reference ("ICO online form, case IC-123").
+        #[arg(long)]
+        how: String,
+        /// When (RFC 3339); now when left out.
+        #[arg(long)]
+        at: Option<String>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -370,6 +396,24 @@ async fn run(command: Command, mut settings: Settings) -> Result<(), Fail> {
                     jurisdiction,
                 },
         } => report::versions(&settings, incident, &jurisdiction).await,
+        Command::Report {
+            command:
+                ReportCommand::Save {
+                    incident,
+                    jurisdiction,
+                    kind,
+                },
+        } => report::save(&settings, incident, &jurisdiction, kind).await,
+        Command::Report {
+            command:
+                ReportCommand::Submit {
+                    incident,
+                    jurisdiction,
+                    version,
+                    how,
+                    at,
+                },
+        } => report::submit(&settings, incident, &jurisdiction, version, how, at).await,
         Command::Audit {
             command: AuditCommand::Verify,
         } => audit::verify(&settings).await,

@@ -71,24 +71,107 @@ pub(super) async fn export_report(
 
 /// Prints the saved versions of a report: number, kind, when saved, missing fields, hash, and
 /// when and how it was submitted.
-pub(super) async fn versions(
-    settings: &Settings,
-    incident: i64,
-    jurisdiction: &str,
-) -> Result<(), Fail> {
+/// A report error as the command line says it: usage errors exit 2, the rest 1.
+fn fail(e: crate::regulation::ReportError) -> Fail {
     use crate::regulation::ReportError;
-    let playbooks = crate::app::load_playbooks(settings)?;
-    let db = open(settings).await?;
-    let fail = |e: ReportError| match e {
+    match e {
         ReportError::App(crate::error::AppError::NotFound(what)) => {
             Fail::usage(format!("{what} not found"))
         }
+        ReportError::App(crate::error::AppError::Validation(fields)) => Fail::usage(
+            fields
+                .iter()
+                .map(|(f, r)| format!("{f}: {r}"))
+                .collect::<Vec<_>>()
+                .join("; "),
+        ),
         ReportError::App(other) => Fail {
             code: 1,
             message: other.to_string(),
         },
         usage => Fail::usage(usage.to_string()),
+    }
+}
+
+/// Saves the report as the next version and prints its number and hash.
+pub(super) async fn save(
+    settings: &Settings,
+    incident: i64,
+    jurisdiction: &str,
+    kind: String,
+) -> Result<(), Fail> {
+    let playbooks = crate::app::load_playbooks(settings)?;
+    let templates = crate::app::load_templates(settings)?;
+    let db = open(settings).await?;
+    let regime = crate::regulation::report::regime(&playbooks, jurisdiction).map_err(fail)?;
+    let build = crate::regulation::report::Build {
+        playbooks: &playbooks,
+        templates: &templates,
+        kind: None,
+        now: crate::audit::now(),
     };
+    let v = crate::regulation::versions::save(
+        &db,
+        &build,
+        incident,
+        &regime,
+        crate::regulation::versions::SaveRequest { kind },
+        &Actor::Cli,
+    )
+    .await
+    .map_err(fail)?;
+    out!(
+        "saved version {} ({}) of the {} report: {} fields to complete, sha256 {}",
+        v.version,
+        v.kind.as_str(),
+        regime.id,
+        v.missing,
+        v.sha256
+    );
+    Ok(())
+}
+
+/// Records a version's submission.
+pub(super) async fn submit(
+    settings: &Settings,
+    incident: i64,
+    jurisdiction: &str,
+    version: i32,
+    how: String,
+    at: Option<String>,
+) -> Result<(), Fail> {
+    let playbooks = crate::app::load_playbooks(settings)?;
+    let db = open(settings).await?;
+    let regime = crate::regulation::report::regime(&playbooks, jurisdiction).map_err(fail)?;
+    let v = crate::regulation::versions::submit(
+        &db,
+        incident,
+        &regime,
+        version,
+        crate::regulation::versions::SubmitRequest { how, at },
+        &Actor::Cli,
+        crate::audit::now(),
+    )
+    .await
+    .map_err(fail)?;
+    out!(
+        "version {} of the {} report recorded as submitted at {}",
+        v.version,
+        regime.id,
+        v.submitted_at
+            .map(|t| t.format("%Y-%m-%d %H:%M UTC").to_string())
+            .unwrap_or_default()
+    );
+    Ok(())
+}
+
+pub(super) async fn versions(
+    settings: &Settings,
+    incident: i64,
+    jurisdiction: &str,
+) -> Result<(), Fail> {
+    let playbooks = crate::app::load_playbooks(settings)?;
+    let db = open(settings).await?;
     let regime = crate::regulation::report::regime(&playbooks, jurisdiction).map_err(fail)?;
     let list = crate::regulation::versions::list(&db, incident, &regime)
         .await

@@ -238,6 +238,64 @@ async fn versions_are_kept_submitted_once_and_compared(app: TestApp) {
         "{text}"
     );
 
+    // Saving and submitting from the command line, audited as the command line.
+    let cli = |args: &[&str]| {
+        let mut all = vec!["report"];
+        all.extend_from_slice(args);
+        app.cli(&all)
+    };
+    let ids = id.to_string();
+    let out = cli(&[
+        "save",
+        "--incident",
+        &ids,
+        "--jurisdiction",
+        "us-ca",
+        "--kind",
+        "initial",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout)
+        .contains("saved version 1 (initial) of the US-CA report"));
+    let submit = [
+        "submit",
+        "--incident",
+        &ids,
+        "--jurisdiction",
+        "US-CA",
+        "--version",
+        "1",
+        "--how",
+        "AG web form",
+    ];
+    let out = cli(&submit);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = cli(&submit);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("already recorded as submitted"));
+    let out = cli(&[
+        "save",
+        "--incident",
+        &ids,
+        "--jurisdiction",
+        "US-CA",
+        "--kind",
+        "initial",
+    ]);
+    assert_eq!(out.status.code(), Some(2), "one initial report");
+    let ca = events(&app, id, "report_submitted").await;
+    assert_eq!(ca.len(), 2);
+    assert_eq!(ca[1]["details"]["regime"], "US-CA");
+    assert_eq!(ca[1]["details"]["how"], "AG web form");
+
     // With versions saved, the current report is a follow-up by default.
     let (_, now) = app
         .get(&format!("/api/v1/incidents/{id}/reports/EU-GDPR"), &admin)
