@@ -47,7 +47,7 @@ line-height:1.5;margin:0;color:#111;background:#fff}main{max-width:60rem;margin:
 padding:1rem}table{border-collapse:collapse;width:100%;margin:0 0 1rem}th,td{border:1px solid #999;\
 padding:.4rem;text-align:left;vertical-align:top}th[scope=row]{width:40%;font-weight:600}\
 .missing{background:#fff3cd}.pre{white-space:pre-wrap}.notices{border:2px solid #8a6d00;\
-padding:.5rem 1rem}caption{text-align:left;font-weight:600}dt{font-weight:600}";
+padding:.5rem 1rem}caption{text-align:left;font-weight:600}dt{font-weight:600}td,dd,li{overflow-wrap:anywhere}";
 
 fn value(v: &Value, local: Option<&str>) -> String {
     match v {
