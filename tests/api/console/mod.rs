@@ -8,6 +8,7 @@ mod http;
 mod screens;
 mod tab_screens;
 mod tabs;
+mod tabs_failures;
 
 use crate::helpers::TestApp;
 use reqwest::header::{HeaderMap, LOCATION, SET_COOKIE};
