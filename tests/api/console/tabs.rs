@@ -168,7 +168,7 @@ async fn notices_are_composed_previewed_side_by_side_and_approved_by_an_approver
     let id = incident(&app).await;
     scope(&app, id, &["p-a", "p-b", "p-d"]).await;
     let tab = format!("/incidents/{id}/notices");
-    let (mut r, _) = signed_in(&app, Role::Responder).await;
+    let (mut r, composer) = signed_in(&app, Role::Responder).await;
     let before = r.get(&tab).await;
     assert_eq!(before.status, 200);
     assert!(before.body.contains("Nothing is composed yet"));
@@ -212,6 +212,10 @@ async fn notices_are_composed_previewed_side_by_side_and_approved_by_an_approver
     // The approver approves what they saw; a stale digest is refused with the reason.
     let (mut a, _) = signed_in(&app, Role::Approver).await;
     let page = a.get(&tab).await;
+    assert!(
+        page.body.contains(&format!("by {composer}")),
+        "who composed"
+    );
     assert!(page
         .body
         .contains(&format!("name=\"composition\" value=\"{digest}\"")));
