@@ -363,3 +363,25 @@ fn odd_documents_render_and_keep_every_visible_character() {
     );
     assert!(all.contains("None"));
 }
+
+#[test]
+fn a_column_of_numbers_is_right_aligned_with_its_header() {
+    let laid = layout(&sample(30), &Fake);
+    let mut edges = Vec::new();
+    for op in laid.pages.iter().flat_map(|p| &p.ops) {
+        if let Op::Text {
+            x, size, glyphs, ..
+        } = op
+        {
+            let text: String = glyphs.iter().map(|g| g.ch).collect();
+            // From the table's header on (the field "1234" before it is not in a table).
+            if text == "People" || (!edges.is_empty() && text.parse::<u32>().is_ok()) {
+                edges.push(x + glyphs.iter().map(|g| g.adv).sum::<f32>() * size / 1000.0);
+            }
+        }
+    }
+    assert!(edges.len() > 30, "{}", edges.len());
+    for e in &edges {
+        assert!((e - edges[0]).abs() < 0.01, "{edges:?}");
+    }
+}
