@@ -37,14 +37,14 @@ use std::path::PathBuf;
 pub enum PdfError {
     #[error("cannot use the font {path}: {reason}; set TOCSIN_PDF_FONT to a TrueType/OpenType font (.ttf, .otf, .ttc)")]
     FontFile { path: PathBuf, reason: String },
-    #[error("no font covers the characters '{chars}' on page {page}; set TOCSIN_PDF_FONT to a TrueType/OpenType font that does (Debian: apt-get install {package})")]
+    #[error("no font covers the characters '{chars}' on page {page}; set TOCSIN_PDF_FONT to a TrueType/OpenType font that does ({hint})")]
     Uncovered {
         /// The first few distinct characters that no font has.
         chars: String,
         /// The first page they are on.
         page: usize,
-        /// The Debian package likely to have them.
-        package: &'static str,
+        /// Where such a font may be found.
+        hint: &'static str,
     },
     #[error("cannot embed the font {font}: {reason}")]
     Subset { font: String, reason: String },
@@ -69,10 +69,10 @@ pub fn render(doc: &Document, fonts: &Fonts) -> Result<Vec<u8>, PdfError> {
         return Err(PdfError::Uncovered {
             chars: shown,
             page,
-            package: if cjk {
-                "fonts-noto-cjk"
+            hint: if cjk {
+                "Debian: apt-get install fonts-noto-cjk"
             } else {
-                "fonts-noto-core"
+                "such as the Noto Sans font for that script; Debian: apt-get install fonts-noto-core"
             },
         });
     }

@@ -192,9 +192,12 @@ fn helvetica_alone_renders_latin_and_refuses_cjk_naming_the_characters_and_page(
     let e = render(&doc, &fonts).unwrap_err().to_string();
     assert!(e.contains("'ハロー한'") && e.contains("page 1"), "{e}");
     assert!(
-        e.contains("TOCSIN_PDF_FONT") && e.contains("fonts-noto-cjk"),
+        e.contains("TOCSIN_PDF_FONT") && e.contains("apt-get install fonts-noto-cjk"),
         "{e}"
     );
+    doc.sections[0].items = vec![field("f", "F", Value::Text("สวัสดี".into()))];
+    let e = render(&doc, &fonts).unwrap_err().to_string();
+    assert!(e.contains("'สวัดี'") && e.contains("fonts-noto-core"), "{e}"); // distinct characters
 }
 
 /// The fonts of this machine, or a skip (a failure under CI=true).
