@@ -7,6 +7,7 @@
 //! SHA-256. A new regime is a module with its report type plus a `Regime` variant; a new format
 //! is a branch of `Report::render` plus an entry in `Format::AVAILABLE`.
 mod api;
+pub mod console;
 pub mod document;
 pub mod gdpr;
 pub mod obligations;

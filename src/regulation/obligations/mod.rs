@@ -14,6 +14,7 @@
 //! `gather` collects the facts, `store` alone writes the table, `refresh` holds the use cases
 //! (read, mark done), `api` the routes, `reminders` the e-mails before and after each deadline.
 mod api;
+pub mod console;
 mod gather;
 pub mod refresh;
 pub mod reminders;

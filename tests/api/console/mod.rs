@@ -6,6 +6,8 @@ mod cli;
 mod hardening;
 mod http;
 mod screens;
+mod tab_screens;
+mod tabs;
 
 use crate::helpers::TestApp;
 use reqwest::header::{HeaderMap, LOCATION, SET_COOKIE};
