@@ -14,6 +14,7 @@ use crate::incidents::{self, DeliveryState, Incident};
 use crate::web::console::{tabs, Console, Flash, FormData, Locale, PageError, PageResult};
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
+use axum::response::IntoResponse;
 use axum::routing::{get, post};
 use axum::Router;
 use serde_json::{json, Value};
@@ -220,8 +221,26 @@ async fn show(State(state): State<AppState>, cx: Console, Path(id): Path<i64>) -
     )
 }
 
-/// The progress alone, for htmx to swap in.
-async fn fragment(State(state): State<AppState>, cx: Console, Path(id): Path<i64>) -> PageResult {
+/// The progress alone, for htmx to swap in. When the session has ended meanwhile, htmx is told
+/// to load the sign-in page as a whole page (`HX-Redirect`) rather than swap it into this part.
+async fn fragment(
+    State(state): State<AppState>,
+    cx: Result<Console, PageError>,
+    Path(id): Path<i64>,
+) -> PageResult {
+    let cx = match cx {
+        Ok(cx) => cx,
+        Err(PageError::Redirect(to)) => {
+            // Back to the delivery page after signing in, not to this fragment.
+            let to = to.replace("%2Fdelivery%2Fprogress", "%2Fdelivery");
+            let mut res = StatusCode::NO_CONTENT.into_response();
+            if let Ok(v) = axum::http::HeaderValue::from_str(&to) {
+                res.headers_mut().insert("hx-redirect", v);
+            }
+            return Ok(res);
+        }
+        Err(e) => return Err(e),
+    };
     cx.require(Action::DeliveryRead)?;
     let i = incidents::find(&state.db, id).await?;
     let ctx =

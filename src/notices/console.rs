@@ -149,6 +149,17 @@ async fn show(
         && (!i.composition_is_current() || n.composed_templates.as_deref() != Some(fingerprint));
     let open = i.status != Status::Closed && n.dispatched_at.is_none();
     let me = Some(cx.auth.account_id);
+    // Who composed, for the roles that read the notices (an approver wants to know).
+    let composer = match n.composed_by.filter(|_| cx.can(Action::NoticesRead)) {
+        Some(a) => {
+            use sea_orm::EntityTrait;
+            entity::account::Entity::find_by_id(a)
+                .one(&state.db)
+                .await?
+                .map(|a| a.email)
+        }
+        None => None,
+    };
     let mut data = tabs::head(&cx, &i, "/notices");
     data.insert(
         "state".into(),
@@ -157,6 +168,7 @@ async fn show(
             "composition": n.composition,
             "composed_at": l.time(n.composed_at),
             "composed_by_me": n.composed_by.is_some() && n.composed_by == me,
+            "composed_by": composer,
             "stale": stale,
             "approved": approved,
             "approved_at": l.time(n.approved_at.filter(|_| approved)),

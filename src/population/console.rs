@@ -233,6 +233,19 @@ mod tests {
     use super::*;
 
     #[test]
+    fn each_country_is_followed_by_its_regions_and_the_unknown_come_last() {
+        let by: Map<String, Value> = serde_json::from_value(json!({
+            "unknown": 2, "US-CA": 1200, "DE": 3, "US": 1500, "US-NY": 300
+        }))
+        .unwrap();
+        let rows = jurisdictions(&by, &Locale::default());
+        let codes: Vec<&str> = rows.iter().map(|r| r["code"].as_str().unwrap()).collect();
+        assert_eq!(codes, ["DE", "US", "US-CA", "US-NY", "country not known"]);
+        assert_eq!(rows[1]["people"], "1,500");
+        assert_eq!(rows[2]["region"], true);
+    }
+
+    #[test]
     fn the_form_becomes_the_apis_request() {
         let ids = request(&FormData::parse(
             b"external_ids=a-1%0D%0A%0D%0A+a-2+&reason=leak&selector.countries=DE",

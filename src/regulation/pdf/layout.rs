@@ -102,6 +102,8 @@ const FOOT: Style = style(8.0, false, GRAY);
 /// Text wrapped into a column.
 struct Cell {
     x: f32,
+    /// Set for right-aligned text (numbers in tables): the right edge.
+    right: Option<f32>,
     style: Style,
     lines: Vec<Vec<Glyph>>,
 }
@@ -234,7 +236,11 @@ impl<M: Measure> Flow<'_, M> {
                 for (k, line) in c.lines.iter().enumerate().skip(done).take(take) {
                     let top = self.y + pad + (k - done) as f32 * lh;
                     let baseline = top + (lh - s.size) / 2.0 + s.size * 0.8;
-                    self.text(c.x, baseline, s, line.clone());
+                    let x = match c.right {
+                        Some(edge) => edge - width(line) * s.size / 1000.0,
+                        None => c.x,
+                    };
+                    self.text(x, baseline, s, line.clone());
                 }
             }
             self.y += h;
@@ -379,10 +385,31 @@ impl<M: Measure> Flow<'_, M> {
                 Some(at)
             })
             .collect();
+        // A column of numbers only is right-aligned, its header too.
+        let numeric: Vec<bool> = (0..ncols)
+            .map(|i| {
+                let mut cells = t
+                    .rows
+                    .iter()
+                    .filter_map(|r| r.get(i))
+                    .filter(|c| !c.trim().is_empty());
+                let mut any = false;
+                cells.all(|c| {
+                    any = true;
+                    is_number(c)
+                }) && any
+            })
+            .collect();
         let cells = |gs: &[Vec<Glyph>], s: Style| -> Vec<Cell> {
             gs.iter()
                 .enumerate()
-                .map(|(i, g)| cell_of(g.clone(), xs[i] + 3.0, widths[i] - 6.0, s))
+                .map(|(i, g)| {
+                    let mut c = cell_of(g.clone(), xs[i] + 3.0, widths[i] - 6.0, s);
+                    if numeric[i] {
+                        c.right = Some(xs[i] + widths[i] - 3.0);
+                    }
+                    c
+                })
                 .collect()
         };
         let head = Head {
@@ -485,7 +512,22 @@ fn cell_of(glyphs: Vec<Glyph>, x: f32, w: f32, style: Style) -> Cell {
             lines.push(para[r].to_vec());
         }
     }
-    Cell { x, style, lines }
+    Cell {
+        x,
+        right: None,
+        style,
+        lines,
+    }
+}
+
+/// A count, amount or share as tables show them: `1,234`, `-5`, `12.5 %`, `3.2%`.
+fn is_number(s: &str) -> bool {
+    let t = s.trim().trim_end_matches('%').trim_end();
+    let t = t.strip_prefix(['-', '+']).unwrap_or(t);
+    !t.is_empty()
+        && t.starts_with(|c: char| c.is_ascii_digit())
+        && t.chars()
+            .all(|c| c.is_ascii_digit() || matches!(c, ',' | '.' | ' '))
 }
 
 /// The label of the field `section.field`, if the document has it.

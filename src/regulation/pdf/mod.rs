@@ -12,6 +12,12 @@
 //! let bytes: Vec<u8> = pdf::render(&document, &fonts)?;
 //! ```
 //!
+//! `render` is synchronous and CPU-bound: about 10 ms for a 300-row CJK report in a release
+//! build, tens of milliseconds for thousands of rows; an async handler that may render long
+//! reports should call it through `tokio::task::spawn_blocking` (with a clone of `Fonts`).
+//! [`PdfError::Uncovered`] and [`PdfError::FontFile`] are the server's configuration, not
+//! the client's input.
+//!
 //! Text is extractable (`pdftotext` gives it back, CJK included: every embedded font has a
 //! ToUnicode map). The same document always gives the same bytes (see `write`), so a
 //! report's SHA-256 can be checked by rendering it again. A character that no font has is
@@ -31,14 +37,14 @@ use std::path::PathBuf;
 pub enum PdfError {
     #[error("cannot use the font {path}: {reason}; set TOCSIN_PDF_FONT to a TrueType/OpenType font (.ttf, .otf, .ttc)")]
     FontFile { path: PathBuf, reason: String },
-    #[error("no font covers the characters '{chars}' on page {page}; set TOCSIN_PDF_FONT to a TrueType/OpenType font that does (Debian: apt-get install {package})")]
+    #[error("no font covers the characters '{chars}' on page {page}; set TOCSIN_PDF_FONT to a TrueType/OpenType font that does ({hint})")]
     Uncovered {
         /// The first few distinct characters that no font has.
         chars: String,
         /// The first page they are on.
         page: usize,
-        /// The Debian package likely to have them.
-        package: &'static str,
+        /// Where such a font may be found.
+        hint: &'static str,
     },
     #[error("cannot embed the font {font}: {reason}")]
     Subset { font: String, reason: String },
@@ -63,10 +69,10 @@ pub fn render(doc: &Document, fonts: &Fonts) -> Result<Vec<u8>, PdfError> {
         return Err(PdfError::Uncovered {
             chars: shown,
             page,
-            package: if cjk {
-                "fonts-noto-cjk"
+            hint: if cjk {
+                "Debian: apt-get install fonts-noto-cjk"
             } else {
-                "fonts-noto-core"
+                "such as the Noto Sans font for that script; Debian: apt-get install fonts-noto-core"
             },
         });
     }

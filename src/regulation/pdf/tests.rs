@@ -192,9 +192,12 @@ fn helvetica_alone_renders_latin_and_refuses_cjk_naming_the_characters_and_page(
     let e = render(&doc, &fonts).unwrap_err().to_string();
     assert!(e.contains("'ハロー한'") && e.contains("page 1"), "{e}");
     assert!(
-        e.contains("TOCSIN_PDF_FONT") && e.contains("fonts-noto-cjk"),
+        e.contains("TOCSIN_PDF_FONT") && e.contains("apt-get install fonts-noto-cjk"),
         "{e}"
     );
+    doc.sections[0].items = vec![field("f", "F", Value::Text("สวัสดี".into()))];
+    let e = render(&doc, &fonts).unwrap_err().to_string();
+    assert!(e.contains("'สวัดี'") && e.contains("fonts-noto-core"), "{e}"); // distinct characters
 }
 
 /// The fonts of this machine, or a skip (a failure under CI=true).
@@ -362,4 +365,26 @@ fn odd_documents_render_and_keep_every_visible_character() {
         "composed, so Helvetica can show it"
     );
     assert!(all.contains("None"));
+}
+
+#[test]
+fn a_column_of_numbers_is_right_aligned_with_its_header() {
+    let laid = layout(&sample(30), &Fake);
+    let mut edges = Vec::new();
+    for op in laid.pages.iter().flat_map(|p| &p.ops) {
+        if let Op::Text {
+            x, size, glyphs, ..
+        } = op
+        {
+            let text: String = glyphs.iter().map(|g| g.ch).collect();
+            // From the table's header on (the field "1234" before it is not in a table).
+            if text == "People" || (!edges.is_empty() && text.parse::<u32>().is_ok()) {
+                edges.push(x + glyphs.iter().map(|g| g.adv).sum::<f32>() * size / 1000.0);
+            }
+        }
+    }
+    assert!(edges.len() > 30, "{}", edges.len());
+    for e in &edges {
+        assert!((e - edges[0]).abs() < 0.01, "{edges:?}");
+    }
 }

@@ -9,6 +9,7 @@ mod report_page;
 mod screens;
 mod tab_screens;
 mod tabs;
+mod tabs_failures;
 
 use crate::helpers::TestApp;
 use reqwest::header::{HeaderMap, LOCATION, SET_COOKIE};

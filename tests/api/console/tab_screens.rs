@@ -159,6 +159,7 @@ async fn a_responder_dispatches_and_watches_the_progress_refresh() {
     let t = crate::flow::team(&app).await;
     let id = crate::flow::scoped_and_approved(&app, &t).await;
     let responder = ready_account(&app, Role::Responder).await;
+    let viewer = ready_account(&app, Role::Viewer).await;
     let app = &app;
     browser
         .run(|tab| async move {
@@ -186,6 +187,18 @@ async fn a_responder_dispatches_and_watches_the_progress_refresh() {
             wait_for_text(&tab, "Delivery paused").await;
             assert!(tab.has("form[action$='/delivery/resume']").await);
             tab.check("delivery-paused", 200).await;
+
+            // A viewer watches the same page and is offered nothing to press.
+            tab.submit("form[action$='/logout'] button").await;
+            sign_in(&tab, &viewer, PASSWORD).await;
+            wait_for_path(&tab, "/").await;
+            tab.goto(&format!("/incidents/{id}/delivery")).await;
+            assert!(tab.main_text().await.contains("Delivery is paused"));
+            assert!(
+                !tab.has("main form[method=post]").await,
+                "no action offered"
+            );
+            tab.check("delivery-viewer", 200).await;
         })
         .await;
 }
