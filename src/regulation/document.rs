@@ -5,7 +5,8 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-/// A report, ready to render.
+/// A report, ready to render. Saved report versions keep it as JSON and read it back: a field
+/// added later needs `#[serde(default)]` so that older versions still read.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Document {
     /// REGULATIONS.md's id of the regime (`EU-GDPR`, `US-HIPAA`, …).
