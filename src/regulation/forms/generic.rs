@@ -194,11 +194,34 @@ pub fn build(f: &Facts, regime: &str) -> Draft {
         time(Some(i.aware_at)),
     );
     let Some(rule) = rule else { return d };
-    for o in rule
+    let to_authority: Vec<_> = rule
         .obligations
         .iter()
         .filter(|o| o.audience == Audience::Authority)
-    {
+        .collect();
+    if to_authority.is_empty() {
+        d.notice(format!(
+            "The {regime} rule names no report to an authority: this is a summary of the incident for the record."
+        ));
+        d.section("summary", "The incident");
+        d.field(
+            "description",
+            "Description of the breach",
+            text(&f.description()),
+        );
+        d.field(
+            "data_involved",
+            "Personal information involved",
+            list(&f.category_labels()),
+        );
+        d.field(
+            "people",
+            "People affected in the jurisdiction",
+            answer(f, regime, "number_affected"),
+        );
+        d.field("measures_taken", "Measures taken", text(&i.measures_taken));
+    }
+    for o in to_authority {
         d.section(&o.id, &o.title);
         let mut seen: Vec<&str> = Vec::new();
         for e in o.contents.iter().chain(&o.optional_contents) {

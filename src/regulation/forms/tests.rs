@@ -104,6 +104,34 @@ fn an_empty_incident_names_every_blank_field_and_keys_are_unique() {
 }
 
 #[test]
+fn every_regime_of_the_rules_gets_a_generic_report_with_unique_keys() {
+    let now = Utc.with_ymd_and_hms(2026, 12, 1, 0, 0, 0).unwrap();
+    let playbooks = Playbooks::load(&Assets::builtin_playbooks()).unwrap();
+    let ids: Vec<String> = playbooks.jurisdictions.rules.keys().cloned().collect();
+    assert!(ids.len() > 60);
+    for regime in &ids {
+        let d = build_at(regime, Form::Generic, now);
+        let mut keys = Vec::new();
+        let mut blank = Vec::new();
+        for s in &d.sections {
+            for item in &s.items {
+                if let Item::Field(f) = item {
+                    let k = format!("{}.{}", s.key, f.key);
+                    assert!(!keys.contains(&k), "{regime}: {k} twice");
+                    if f.value == Value::Missing {
+                        blank.push(k.clone());
+                    }
+                    keys.push(k);
+                }
+            }
+        }
+        assert_eq!(d.missing, blank, "{regime}");
+        assert_eq!(&d.regime, regime);
+        assert!(keys.len() > 6, "{regime}: {keys:?}");
+    }
+}
+
+#[test]
 fn a_directory_entry_older_than_a_year_is_flagged() {
     let fresh = build_at(
         "UK-GDPR",
