@@ -145,10 +145,15 @@ pub(super) async fn submit(
     let regime = crate::regulation::report::regime(&playbooks, jurisdiction).map_err(fail)?;
     let v = crate::regulation::versions::submit(
         &db,
+        &playbooks,
         incident,
         &regime,
         version,
-        crate::regulation::versions::SubmitRequest { how, at },
+        crate::regulation::versions::SubmitRequest {
+            how,
+            at,
+            obligation: None,
+        },
         &Actor::Cli,
         crate::audit::now(),
     )

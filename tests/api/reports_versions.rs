@@ -168,14 +168,43 @@ async fn versions_are_kept_submitted_once_and_compared(app: TestApp) {
         )
         .await;
     assert_eq!(status, 422, "{e}");
+    // The submission may fulfil the regime's obligation towards the authority, in one act;
+    // another regime's obligation is refused and nothing is recorded.
+    let list = crate::obligations::obligations(&app, id).await;
+    let gdpr = list
+        .iter()
+        .find(|o| o["key"].as_str().unwrap().starts_with("EU-GDPR/authority"))
+        .unwrap_or_else(|| panic!("{list:?}"));
+    let other = list
+        .iter()
+        .find(|o| o["jurisdiction"] != "EU-GDPR")
+        .unwrap();
+    let (status, e) = app
+        .post_json(
+            &format!("{base}/1/submission"),
+            &approver,
+            &json!({"how": "x", "obligation": other["id"]}),
+        )
+        .await;
+    assert_eq!(status, 422, "{e}");
+    assert!(e.to_string().contains("obligation"), "{e}");
     let (status, s) = app
         .post_json(
             &format!("{base}/1/submission"),
             &approver,
-            &json!({"how": "BfDI online form, reference 2026-0042"}),
+            &json!({"how": "BfDI online form, reference 2026-0042", "obligation": gdpr["id"]}),
         )
         .await;
     assert_eq!(status, 200, "{s}");
+    let list = crate::obligations::obligations(&app, id).await;
+    let done = crate::obligations::by_key(&list, gdpr["key"].as_str().unwrap());
+    assert_eq!(done["status"], "done", "{done}");
+    assert_eq!(
+        done["fulfilled"]["how"],
+        "EU-GDPR report version 1 submitted: BfDI online form, reference 2026-0042"
+    );
+    assert_eq!(done["fulfilled"]["at"], s["submitted_at"]);
+    assert_eq!(events(&app, id, "obligation_done").await.len(), 1);
     assert!(s["submitted_at"].is_string());
     assert_eq!(s["submitted_how"], "BfDI online form, reference 2026-0042");
     assert!(s["submitted_by"].is_i64());

@@ -106,7 +106,17 @@ async fn submit(
 ) -> Result<Response, ReportError> {
     let actor = auth.require(Action::ReportsWrite)?;
     let regime = report::regime(&state.playbooks, &jurisdiction)?;
-    let v = super::submit(&state.db, id, &regime, n, req, &actor, crate::audit::now()).await?;
+    let v = super::submit(
+        &state.db,
+        &state.playbooks,
+        id,
+        &regime,
+        n,
+        req,
+        &actor,
+        crate::audit::now(),
+    )
+    .await?;
     Ok(Json(json!(v)).into_response())
 }
 

@@ -165,11 +165,18 @@ pub struct SubmitRequest {
     /// When (RFC 3339); now when left out.
     #[serde(default)]
     pub at: Option<String>,
+    /// The id of the regime's obligation towards the authority that this submission fulfils
+    /// (from `GET …/obligations`): marked done in the same transaction.
+    #[serde(default)]
+    pub obligation: Option<i64>,
 }
 
-/// Records that a version was submitted to the authority: once.
+/// Records that a version was submitted to the authority: once. With an obligation id, the
+/// regime's obligation towards the authority is marked done by the same act, atomically.
+#[allow(clippy::too_many_arguments)]
 pub async fn submit(
     db: &DatabaseConnection,
+    playbooks: &crate::playbooks::Playbooks,
     incident_id: i64,
     regime: &Regime,
     n: i32,
@@ -203,16 +210,23 @@ pub async fn submit(
             }
         },
     };
-    let v = one(db, incident_id, regime, n).await?;
+    let txn = db.begin().await?;
+    let incident = incidents::store::lock(&txn, incident_id)
+        .await
+        .map_err(AppError::from)?;
+    let v = store::find(&txn, incident_id, &regime.id, n)
+        .await?
+        .ok_or(ReportError::VersionNotFound(n))?;
     if let Some(at) = v.submitted_at {
         return Err(ReportError::AlreadySubmitted { version: n, at });
     }
-    let txn = db.begin().await?;
+    if let Some(oid) = req.obligation {
+        fulfil_obligation(
+            &txn, playbooks, &incident, regime, n, oid, at, &how, actor, now,
+        )
+        .await?;
+    }
     if !store::submit(&txn, v.id, at, actor.account_id(), &how, now).await? {
-        let at = store::find(&txn, incident_id, &regime.id, n)
-            .await?
-            .and_then(|v| v.submitted_at)
-            .unwrap_or(at);
         return Err(ReportError::AlreadySubmitted { version: n, at });
     }
     incidents::record_event(
@@ -227,6 +241,7 @@ pub async fn submit(
             "sha256": v.sha256,
             "at": at,
             "how": how,
+            "obligation": req.obligation,
         }),
     )
     .await?;
@@ -235,6 +250,80 @@ pub async fn submit(
         .ok_or(ReportError::VersionNotFound(n))?;
     txn.commit().await?;
     Ok(v)
+}
+
+/// Marks the regime's obligation towards the authority done as the submission (inside the
+/// submission's transaction, the incident locked): it must be this regime's, towards an
+/// authority, required and not done yet.
+#[allow(clippy::too_many_arguments)]
+async fn fulfil_obligation(
+    txn: &sea_orm::DatabaseTransaction,
+    playbooks: &crate::playbooks::Playbooks,
+    incident: &crate::incidents::Incident,
+    regime: &Regime,
+    n: i32,
+    oid: i64,
+    at: DateTime<Utc>,
+    how: &str,
+    actor: &Actor,
+    now: DateTime<Utc>,
+) -> Result<(), ReportError> {
+    use super::obligations::{refresh, store as ostore, Fulfilment, Status};
+    let bad = |reason: String| ReportError::Invalid {
+        field: "obligation",
+        reason,
+    };
+    refresh::refresh_in(txn, playbooks, incident, now)
+        .await
+        .map_err(AppError::from)?;
+    let o = ostore::find(txn, incident.id, oid)
+        .await?
+        .ok_or_else(|| bad(format!("no obligation {oid} for this incident")))?;
+    if o.jurisdiction != regime.id || o.audience != "authority" {
+        return Err(bad(format!(
+            "obligation {oid} is {} towards {}, not the {} report to the authority",
+            o.jurisdiction, o.audience, regime.id
+        )));
+    }
+    if let Some(f) = &o.fulfilled {
+        return Err(bad(format!(
+            "obligation {oid} was already done at {}",
+            f.at
+        )));
+    }
+    if o.status == Status::NotRequired {
+        return Err(bad(format!(
+            "obligation {oid} is not required ({})",
+            o.reason
+        )));
+    }
+    let f = Fulfilment {
+        at,
+        by: actor.account_id(),
+        how: format!("{} report version {n} submitted: {how}", regime.id),
+    };
+    if !ostore::fulfil(txn, o.id, &f, now).await? {
+        return Err(bad(format!("obligation {oid} was already done")));
+    }
+    incidents::record_event(
+        txn,
+        incident.id,
+        actor,
+        "obligation_done",
+        json!({
+            "obligation": o.id,
+            "key": o.key,
+            "jurisdiction": o.jurisdiction,
+            "audience": o.audience,
+            "at": f.at,
+            "how": f.how,
+        }),
+    )
+    .await?;
+    refresh::refresh_in(txn, playbooks, incident, now)
+        .await
+        .map_err(AppError::from)?;
+    Ok(())
 }
 
 /// One answer that differs between two versions.
