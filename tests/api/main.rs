@@ -26,6 +26,7 @@ mod push;
 mod races;
 mod reminders;
 mod reports;
+mod reports_fields;
 mod reports_formats;
 mod reports_forms;
 mod reports_pdf;

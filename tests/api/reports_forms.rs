@@ -3,263 +3,9 @@
 use crate::helpers::TestApp;
 use crate::obligations::{import, incident, people, scope};
 use crate::reports::{assert_missing_consistent, field, fields};
+use crate::reports_fields::*;
 use chrono::Duration;
 use serde_json::{json, Value};
-
-/// What every report ends with: Tocsin's filing section.
-const FILING: &[&str] = &["filing.due", "filing.deadline", "filing.report_kind"];
-
-/// §3.1: the ICO form's questions, in its order (EU-GDPR and UK-GDPR alike).
-const ICO: &[&str] = &[
-    "report.report_type",
-    "report.case_reference",
-    "report.staff_spoken_to",
-    "reporter.organisation_name",
-    "reporter.reporter_name",
-    "reporter.reporter_email",
-    "reporter.reporter_phone",
-    "reporter.contact_point",
-    "reporter.contact_email",
-    "reporter.contact_phone",
-    "what_happened.description",
-    "what_happened.cause",
-    "what_happened.cyber_incident",
-    "what_happened.how_found_out",
-    "what_happened.discovered_at",
-    "what_happened.occurred_at",
-    "what_happened.reasons_for_delay",
-    "personal_data.categories",
-    "personal_data.categories_in_detail",
-    "personal_data.records",
-    "personal_data.subjects",
-    "personal_data.subjects_in_territory",
-    "personal_data.subject_categories",
-    "personal_data.likely_consequences",
-    "personal_data.likelihood_of_significant_consequences",
-    "cyber.cia_affected",
-    "cyber.impact_on_organisation",
-    "cyber.recovery_time",
-    "cyber.systems",
-    "staff.staff_involved",
-    "staff.staff_training",
-    "measures.preventive_measures",
-    "measures.actions_taken",
-    "measures.advice_to_subjects",
-    "others.other_organisations",
-    "others.subjects_told",
-];
-
-/// §3.2: the HHS breach portal.
-const HHS: &[&str] = &[
-    "general.breach_affecting",
-    "general.report_type",
-    "general.transaction_number",
-    "covered_entity.name",
-    "covered_entity.address",
-    "covered_entity.entity_type",
-    "covered_entity.contact_name",
-    "covered_entity.contact_phone",
-    "covered_entity.contact_email",
-    "business_associate.involved",
-    "business_associate.name",
-    "business_associate.address",
-    "business_associate.contact",
-    "breach.start",
-    "breach.end",
-    "breach.discovery_start",
-    "breach.discovery_end",
-    "breach.individuals_affected",
-    "breach.type_of_breach",
-    "breach.location",
-    "breach.type_of_phi",
-    "breach.description",
-    "breach.safeguards",
-    "notice.individual_notice_start",
-    "notice.individual_notice_end",
-    "notice.substitute_notice",
-    "notice.media_notice",
-    "notice.actions_taken",
-    "attestation.attestation",
-];
-
-/// §3.3: the OAIC statement, parts one and two.
-const OAIC: &[&str] = &[
-    "entity.name",
-    "entity.phone",
-    "entity.email",
-    "entity.address",
-    "entity.suburb",
-    "entity.state",
-    "entity.postcode",
-    "entity.other_contact",
-    "statement.description",
-    "statement.information_kinds",
-    "statement.recommended_steps",
-    "statement.other_entities",
-    "details.contact_person",
-    "details.occurred",
-    "details.discovered",
-    "details.cause",
-    "details.individuals",
-    "details.individuals_in_australia",
-    "details.containment",
-    "details.assistance_offered",
-    "details.third_parties",
-    "details.complaints",
-    "details.individuals_notified",
-    "details.template_notice",
-];
-
-/// §3.4: the ANPD form's twelve sections.
-const ANPD: &[&str] = &[
-    "controller.name",
-    "controller.cnpj",
-    "controller.address",
-    "controller.email",
-    "controller.phone",
-    "dpo.name",
-    "dpo.email",
-    "dpo.phone",
-    "notifier.name",
-    "notifier.proof_of_authority",
-    "communication.type",
-    "risk.assessment",
-    "discovery.how_known",
-    "discovery.processor",
-    "timeliness.occurred_at",
-    "timeliness.aware_at",
-    "timeliness.anpd_notified_at",
-    "timeliness.subjects_notified_at",
-    "timeliness.reasons_for_delay",
-    "subjects_communication.notified",
-    "subjects_communication.how",
-    "subjects_communication.how_many",
-    "subjects_communication.legal_content",
-    "description.type",
-    "description.description",
-    "impact.cia",
-    "impact.data_categories",
-    "impact.sensitive_data",
-    "impact.subjects",
-    "impact.subjects_in_brazil",
-    "risks.consequences",
-    "measures.before",
-    "measures.after",
-    "measures.advice",
-];
-
-/// §3.5: the California AG's submission with its sample notice.
-const CA_AG: &[&str] = &[
-    "organization.name",
-    "organization.contact_name",
-    "organization.contact_email",
-    "organization.contact_phone",
-    "sample_notice.sample_notice",
-    "doj.breach_dates",
-    "doj.discovery_dates",
-    "doj.notice_dates",
-    "doj.pi_types",
-    "doj.breach_type",
-    "doj.small_business",
-    "doj.california_residents",
-];
-
-/// §3.6 and §2.9: the Texas AG's statutory fields.
-const TX_AG: &[&str] = &[
-    "entity.name",
-    "entity.address",
-    "entity.submitter_name",
-    "entity.submitter_contact",
-    "entity.contact",
-    "breach.description",
-    "breach.information_involved",
-    "breach.determined_at",
-    "breach.texans_affected",
-    "breach.texans_notified",
-    "breach.notice_method",
-    "measures.measures_taken",
-    "measures.measures_planned",
-    "measures.law_enforcement",
-];
-
-/// §2.15 and §3.7: the PPC report's nine Rule 8 items (item 1 with its dates).
-const PPC: &[&str] = &[
-    "report.report_type",
-    "report.reporter",
-    "report.contact",
-    "items.overview",
-    "items.occurred_at",
-    "items.discovered_at",
-    "items.data_items",
-    "items.subjects",
-    "items.subjects_in_japan",
-    "items.cause",
-    "items.secondary_damage",
-    "items.response_to_subjects",
-    "items.public_announcement",
-    "items.prevention",
-    "items.other",
-];
-
-/// §2.21: PIPA Art. 34(1)'s items, reported to the PIPC.
-const PIPC: &[&str] = &[
-    "controller.name",
-    "controller.contact",
-    "leak.items_leaked",
-    "leak.subjects",
-    "leak.subjects_in_korea",
-    "leak.when",
-    "leak.aware_at",
-    "leak.how",
-    "response.minimize_damage",
-    "response.countermeasures",
-    "response.help_desk",
-    "response.subjects_notified",
-];
-
-/// §2.4: PIPL Art. 57's contents.
-const CAC: &[&str] = &[
-    "processor.name",
-    "processor.contact",
-    "incident.discovered_at",
-    "incident.occurred_at",
-    "incident.categories",
-    "incident.subjects",
-    "incident.subjects_in_china",
-    "incident.causes",
-    "incident.possible_harm",
-    "measures.remedial_measures",
-    "measures.individual_measures",
-    "measures.individuals_notified",
-];
-
-/// §2.14: Form 8-K Item 1.05.
-const SEC: &[&str] = &[
-    "cover.registrant",
-    "cover.commission_file_number",
-    "cover.date_of_event",
-    "cover.amendment",
-    "item_1_05.nature",
-    "item_1_05.scope",
-    "item_1_05.timing",
-    "item_1_05.material_impact",
-    "signature.signatory",
-    "signature.signature_date",
-];
-
-/// §2.18 via the rule file: a generic report lists the authority obligation's contents.
-const PIPEDA: &[&str] = &[
-    "reporter.name",
-    "reporter.contact",
-    "reporter.discovered_at",
-    "authority.circumstances_and_cause",
-    "authority.date_or_period",
-    "authority.description_of_pi",
-    "authority.number_of_individuals_affected",
-    "authority.steps_taken_to_reduce_risk",
-    "authority.steps_taken_or_intended_to_notify_individuals",
-    "authority.contact_person",
-];
 
 async fn report(app: &TestApp, id: i64, regime: &str) -> Value {
     let (status, r) = app
@@ -294,8 +40,9 @@ fn is_missing(doc: &Value, key: &str) -> bool {
 }
 
 /// 600 Californians, 300 Germans, 1,200 Koreans and 10 Texans, with a few people in the UK,
-/// Australia, Brazil, Japan, China and Canada.
-async fn every_form_is_complete_or_names_what_is_missing(app: TestApp) {
+/// Australia, Brazil, Japan, China and Canada, affected by a credential leak assessed high risk:
+/// the incident's id, when it became known, and how many people in all.
+async fn setup(app: &TestApp) -> (i64, chrono::DateTime<chrono::Utc>, u64) {
     let places = [
         ("US-CA", 600),
         ("DE", 300),
@@ -308,27 +55,31 @@ async fn every_form_is_complete_or_names_what_is_missing(app: TestApp) {
         ("CN", 11),
         ("CA", 4),
     ];
-    import(&app, people("f", &places, 0)).await;
+    import(app, people("f", &places, 0)).await;
     let (id, aware) = incident(
-        &app,
+        app,
         Duration::hours(1),
         json!({"risk_assessment": "high_risk"}),
     )
     .await;
     scope(
-        &app,
+        app,
         id,
         json!({"selector": {"countries": ["DE", "KR", "GB", "AU", "BR", "JP", "CN", "CA"]}}),
     )
     .await;
     scope(
-        &app,
+        app,
         id,
         json!({"selector": {"regions": ["US-CA", "US-TX"]}}),
     )
     .await;
-    let total = 600 + 300 + 1200 + 10 + 5 + 7 + 8 + 9 + 11 + 4;
+    (id, aware, 600 + 300 + 1200 + 10 + 5 + 7 + 8 + 9 + 11 + 4)
+}
 
+async fn eu_gdpr_form(app: TestApp) {
+    let (id, aware, total) = setup(&app).await;
+    let _ = (aware, total);
     let eu = report(&app, id, "EU-GDPR").await;
     assert_form(&eu, ICO);
     assert_eq!(value(&eu, "personal_data.subjects"), total);
@@ -349,7 +100,11 @@ async fn every_form_is_complete_or_names_what_is_missing(app: TestApp) {
         .collect();
     assert!(others.iter().any(|o| o.contains("(KR-PIPA)")), "{others:?}");
     assert!(others.iter().any(|o| o.contains("(UK-GDPR)")), "{others:?}");
+}
 
+async fn uk_gdpr_form(app: TestApp) {
+    let (id, aware, total) = setup(&app).await;
+    let _ = (aware, total);
     let uk = report(&app, id, "UK-GDPR").await;
     assert_form(&uk, ICO);
     assert_eq!(value(&uk, "personal_data.subjects_in_territory"), 5);
@@ -361,7 +116,11 @@ async fn every_form_is_complete_or_names_what_is_missing(app: TestApp) {
         super::reports::instant(&value(&uk, "filing.due")),
         aware + Duration::hours(72)
     );
+}
 
+async fn us_hipaa_form(app: TestApp) {
+    let (id, aware, total) = setup(&app).await;
+    let _ = (aware, total);
     let hhs = report(&app, id, "US-HIPAA").await;
     assert_form(&hhs, HHS);
     assert_eq!(
@@ -380,7 +139,11 @@ async fn every_form_is_complete_or_names_what_is_missing(app: TestApp) {
         .unwrap()
         .iter()
         .any(|n| n.as_str().unwrap().contains("do not require")));
+}
 
+async fn us_ca_form(app: TestApp) {
+    let (id, aware, total) = setup(&app).await;
+    let _ = (aware, total);
     let ca = report(&app, id, "US-CA").await;
     assert_form(&ca, CA_AG);
     assert_eq!(value(&ca, "doj.california_residents"), 600);
@@ -401,13 +164,21 @@ async fn every_form_is_complete_or_names_what_is_missing(app: TestApp) {
         .as_str()
         .unwrap()
         .starts_with("waiting for"));
+}
 
+async fn us_tx_form(app: TestApp) {
+    let (id, aware, total) = setup(&app).await;
+    let _ = (aware, total);
     let tx = report(&app, id, "US-TX").await;
     assert_form(&tx, TX_AG);
     assert_eq!(value(&tx, "breach.texans_affected"), 10);
     assert_eq!(value(&tx, "breach.texans_notified"), 0);
     assert_eq!(value(&tx, "breach.notice_method"), "Not yet notified");
+}
 
+async fn au_ndb_form(app: TestApp) {
+    let (id, aware, total) = setup(&app).await;
+    let _ = (aware, total);
     let au = report(&app, id, "AU-NDB").await;
     assert_form(&au, OAIC);
     assert_eq!(value(&au, "details.individuals"), total);
@@ -416,14 +187,22 @@ async fn every_form_is_complete_or_names_what_is_missing(app: TestApp) {
         .as_str()
         .unwrap()
         .contains("Example Sourcing Marketplace"));
+}
 
+async fn br_lgpd_form(app: TestApp) {
+    let (id, aware, total) = setup(&app).await;
+    let _ = (aware, total);
     let br = report(&app, id, "BR-LGPD").await;
     assert_form(&br, ANPD);
     assert_eq!(value(&br, "impact.subjects_in_brazil"), 8);
     assert_eq!(value(&br, "risk.assessment"), "Yes / Sim");
     assert_eq!(value(&br, "subjects_communication.how_many"), 0);
     assert!(is_missing(&br, "controller.cnpj"));
+}
 
+async fn jp_appi_form(app: TestApp) {
+    let (id, aware, total) = setup(&app).await;
+    let _ = (aware, total);
     let jp = report(&app, id, "JP-APPI").await;
     assert_form(&jp, PPC);
     assert_eq!(value(&jp, "items.subjects_in_japan"), 9);
@@ -439,7 +218,11 @@ async fn every_form_is_complete_or_names_what_is_missing(app: TestApp) {
         .as_str()
         .unwrap()
         .contains("個人データの漏えい等の報告"));
+}
 
+async fn kr_pipa_form(app: TestApp) {
+    let (id, aware, total) = setup(&app).await;
+    let _ = (aware, total);
     let kr = report(&app, id, "KR-PIPA").await;
     assert_form(&kr, PIPC);
     assert_eq!(value(&kr, "leak.subjects_in_korea"), 1200);
@@ -447,7 +230,11 @@ async fn every_form_is_complete_or_names_what_is_missing(app: TestApp) {
         super::reports::instant(&value(&kr, "filing.due")),
         aware + Duration::hours(72)
     );
+}
 
+async fn cn_pipl_form(app: TestApp) {
+    let (id, aware, total) = setup(&app).await;
+    let _ = (aware, total);
     let cn = report(&app, id, "CN-PIPL").await;
     assert_form(&cn, CAC);
     assert_eq!(value(&cn, "incident.subjects_in_china"), 11);
@@ -457,7 +244,11 @@ async fn every_form_is_complete_or_names_what_is_missing(app: TestApp) {
         .contains("个人信息处理者"));
     // "Immediately": no fixed time.
     assert_eq!(value(&cn, "filing.due"), "no fixed time");
+}
 
+async fn us_sec_form(app: TestApp) {
+    let (id, aware, total) = setup(&app).await;
+    let _ = (aware, total);
     let sec = report(&app, id, "US-SEC").await;
     assert_form(&sec, SEC);
     assert!(is_missing(&sec, "item_1_05.material_impact"));
@@ -465,7 +256,11 @@ async fn every_form_is_complete_or_names_what_is_missing(app: TestApp) {
         is_missing(&sec, "cover.date_of_event"),
         "no materiality determined"
     );
+}
 
+async fn ca_pipeda_form(app: TestApp) {
+    let (id, aware, total) = setup(&app).await;
+    let _ = (aware, total);
     let pipeda = report(&app, id, "ca-pipeda").await;
     assert_eq!(pipeda["regime"], "CA-PIPEDA");
     assert_form(&pipeda, PIPEDA);
@@ -547,7 +342,18 @@ async fn unverified_rules_and_stale_routes_are_flagged(app: TestApp) {
 }
 
 crate::on_both_databases!(
-    every_form_is_complete_or_names_what_is_missing,
+    eu_gdpr_form,
+    uk_gdpr_form,
+    us_hipaa_form,
+    us_ca_form,
+    us_tx_form,
+    au_ndb_form,
+    br_lgpd_form,
+    jp_appi_form,
+    kr_pipa_form,
+    cn_pipl_form,
+    us_sec_form,
+    ca_pipeda_form,
     unverified_rules_and_stale_routes_are_flagged,
 );
 
