@@ -45,7 +45,27 @@
     });
   }
 
+  // A list of ids read from a file fills the text area it names (the first column of each
+  // line; a CSV header "external_id" is skipped). Without script the picker stays hidden.
+  function fileIds() {
+    document.querySelectorAll("input[type=file][data-fills]").forEach(function (input) {
+      var box = input.closest(".file-ids");
+      if (box) { box.hidden = false; }
+      input.addEventListener("change", function () {
+        var file = input.files && input.files[0];
+        if (!file) { return; }
+        file.text().then(function (text) {
+          var ids = text.split(/\r?\n/).map(function (line) {
+            return line.split(",")[0].trim().replace(/^"|"$/g, "");
+          }).filter(function (id) { return id && id !== "external_id"; });
+          document.getElementById(input.dataset.fills).value = ids.join("\n");
+        });
+      });
+    });
+  }
+
   function ready() {
+    fileIds();
     localTimes(document);
     focusErrors();
     oneSubmit();

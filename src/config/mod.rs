@@ -114,6 +114,9 @@ pub struct Settings {
     pub audit_key: AuditKey,
     /// Timeouts, the concurrency limit, console sessions, the metrics token.
     pub web: WebSettings,
+    /// The font PDF reports are set in first (`TOCSIN_PDF_FONT`: a .ttf, .otf, .ttc or .otc
+    /// file); unset: the fonts found in the standard places (see `regulation::pdf::Fonts`).
+    pub pdf_font: Option<PathBuf>,
 }
 
 /// Where the audit signing key comes from; its `Debug` never shows the seed.
@@ -334,6 +337,11 @@ impl Settings {
             (None, None) => AuditKey::File(PathBuf::from("tocsin.key")),
         };
 
+        let pdf_font = match folder("TOCSIN_PDF_FONT") {
+            None => None,
+            Some(p) => Some(check_font_path(&p).map_err(|m| fail("TOCSIN_PDF_FONT", m))?),
+        };
+
         Ok(Settings {
             database_url,
             addr,
@@ -354,8 +362,28 @@ impl Settings {
             reminders,
             audit_key,
             web: WebSettings::from_lookup(&get)?,
+            pdf_font,
         })
     }
+}
+
+/// A font file that exists, by its extension TrueType or OpenType (the file itself is read
+/// by `regulation::pdf::Fonts::discover`).
+fn check_font_path(p: &std::path::Path) -> Result<PathBuf, String> {
+    let ext = p
+        .extension()
+        .and_then(|e| e.to_str())
+        .map(str::to_ascii_lowercase);
+    if !matches!(ext.as_deref(), Some("ttf" | "otf" | "ttc" | "otc")) {
+        return Err(format!(
+            "'{}' is not a TrueType/OpenType font file (.ttf, .otf, .ttc or .otc)",
+            p.display()
+        ));
+    }
+    if !p.is_file() {
+        return Err(format!("'{}' is not a readable file", p.display()));
+    }
+    Ok(p.to_owned())
 }
 
 /// `24h,4h`, `2d,30m`, or `off`: the offsets before a deadline, longest first, once each.
@@ -530,6 +558,24 @@ mod tests {
             ca.smtp,
             SmtpSettings::Server { ca_file: Some(ref p), .. } if p.to_str() == Some("/etc/tocsin/relay-ca.pem")
         ));
+    }
+
+    #[test]
+    fn the_pdf_font_must_be_an_existing_font_file() {
+        assert_eq!(with(&[]).unwrap().pdf_font, None);
+        let dir = tempfile::tempdir().unwrap();
+        let font = dir.path().join("Font.OTF");
+        std::fs::write(&font, b"x").unwrap();
+        let s = with(&[("TOCSIN_PDF_FONT", font.to_str().unwrap())]).unwrap();
+        assert_eq!(s.pdf_font, Some(font));
+        let missing = dir.path().join("absent.ttf");
+        let text = dir.path().join("notes.txt");
+        std::fs::write(&text, b"x").unwrap();
+        for bad in [&missing, &text, &dir.path().to_path_buf()] {
+            let e = with(&[("TOCSIN_PDF_FONT", bad.to_str().unwrap())]).unwrap_err();
+            assert_eq!(e.var, "TOCSIN_PDF_FONT");
+            assert!(e.to_string().contains(bad.to_str().unwrap()), "{e}");
+        }
     }
 
     #[test]

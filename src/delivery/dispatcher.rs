@@ -10,11 +10,12 @@
 //!   sooner than a provider's `Retry-After`), up to a cap on attempts and on age.
 //! - Any number of dispatchers share one PostgreSQL (`FOR UPDATE SKIP LOCKED`).
 use super::channel::{Attempt, Channels, Outcome, Outgoing};
+use super::evidence;
 use super::store::{self, AttemptResult, Claimed};
 use crate::app::{AppState, Clock};
 use crate::config::Settings;
 use crate::domain::Channel;
-use crate::evidence::{content_sha256, ContentHash, Entry, Event, Outcome as LedgerOutcome};
+use crate::evidence::{content_sha256, ContentHash};
 use crate::metrics::Metrics;
 use chrono::{DateTime, Duration, Utc};
 use rand::Rng;
@@ -404,7 +405,7 @@ impl Dispatcher {
         let mut entries = Vec::new();
         for c in &reaped {
             if let Some(to) = self.fall_back(&txn, &mut orders, c, now).await? {
-                entries.extend(fell_back(c, to, now));
+                entries.extend(evidence::fell_back(c, to, now));
             }
         }
         crate::evidence::append_batch(&txn, &entries).await?;
@@ -495,12 +496,20 @@ impl Dispatcher {
                     ),
                 };
                 if let Some(templates) = templates {
-                    entries.push(attempt_entry(d, channel, &result, content, templates, now));
+                    entries.push(evidence::attempt(
+                        c,
+                        &d.identity,
+                        channel,
+                        &result,
+                        content,
+                        templates,
+                        now,
+                    ));
                 }
             }
             if result.falls_back() {
                 if let Some(to) = self.fall_back(&txn, &mut seen.orders, c, now).await? {
-                    entries.extend(fell_back(c, to, now));
+                    entries.extend(evidence::fell_back(c, to, now));
                 }
             }
             labels.push((d.channel, result_label(&result), d.elapsed));
@@ -607,72 +616,6 @@ pub async fn fall_back(
         "falling back"
     );
     Ok(next)
-}
-
-/// The ledger's record of one attempt: what was sent (content hash, templates), how it
-/// ended, the provider's reference when it was accepted. `details` holds the attempt number
-/// and the message's identity, never a provider's reason (it may quote an address).
-fn attempt_entry(
-    d: &Done,
-    channel: Channel,
-    result: &AttemptResult,
-    content: &ContentHash,
-    templates: &str,
-    now: DateTime<Utc>,
-) -> Entry {
-    let c = &d.claimed;
-    let outcome = match result {
-        AttemptResult::Sent { .. } => LedgerOutcome::Sent,
-        AttemptResult::Unreachable { .. } => LedgerOutcome::PermanentFailure,
-        AttemptResult::Retry { .. } | AttemptResult::Failed { .. } => {
-            LedgerOutcome::TransientFailure
-        }
-    };
-    let mut details = serde_json::json!({ "attempt": c.attempts });
-    if !d.identity.is_empty() {
-        details["identity"] = serde_json::Value::String(printable(&d.identity, 256));
-    }
-    let entry = Entry::new(
-        c.incident_id,
-        c.id,
-        c.subject_id,
-        channel,
-        Event::Attempt(outcome),
-        now,
-    )
-    .content(content.clone(), templates)
-    .details(details);
-    match result {
-        AttemptResult::Sent { reference } if !printable(reference, 512).is_empty() => {
-            entry.provider_ref(printable(reference, 512))
-        }
-        _ => entry,
-    }
-}
-
-/// The ledger's record of a fallback from `c`'s channel to `to`.
-fn fell_back(c: &Claimed, to: Channel, now: DateTime<Utc>) -> Option<Entry> {
-    let from = Channel::from_stored(&c.channel).ok()?;
-    Some(Entry::new(
-        c.incident_id,
-        c.id,
-        c.subject_id,
-        from,
-        Event::FellBack { to },
-        now,
-    ))
-}
-
-/// `s` without control characters, at most `max` bytes (cut at a character boundary), trimmed.
-fn printable(s: &str, max: usize) -> String {
-    let mut out = String::with_capacity(s.len().min(max));
-    for ch in s.chars().filter(|c| !c.is_control()) {
-        if out.len() + ch.len_utf8() > max {
-            break;
-        }
-        out.push(ch);
-    }
-    out.trim().to_owned()
 }
 
 fn result_label(r: &AttemptResult) -> &'static str {

@@ -1,9 +1,10 @@
 //! What delivery tells the evidence ledger: each delivery queued, each attempt with the exact
 //! content sent, each fallback, each provider status — appended in the same transaction as the
 //! change it proves, as its last statement (see `evidence::append_batch`).
+use super::store::{AttemptResult, Claimed};
 use crate::db::stmt;
 use crate::domain::Channel;
-use crate::evidence::{self, content_sha256, Entry, Event, LedgerError};
+use crate::evidence::{self, content_sha256, ContentHash, Entry, Event, LedgerError, Outcome};
 use chrono::{DateTime, Utc};
 use sea_orm::{ConnectionTrait, DatabaseTransaction};
 
@@ -58,4 +59,68 @@ pub async fn queued(
         n += entries.len() as u64;
         evidence::append_batch(txn, &entries).await?;
     }
+}
+
+/// The ledger's record of one attempt: what was sent (content hash, templates), how it
+/// ended, the provider's reference when it was accepted. `details` holds the attempt number
+/// and the message's identity, never a provider's reason (it may quote an address).
+pub(super) fn attempt(
+    c: &Claimed,
+    identity: &str,
+    channel: Channel,
+    result: &AttemptResult,
+    content: &ContentHash,
+    templates: &str,
+    now: DateTime<Utc>,
+) -> Entry {
+    let outcome = match result {
+        AttemptResult::Sent { .. } => Outcome::Sent,
+        AttemptResult::Unreachable { .. } => Outcome::PermanentFailure,
+        AttemptResult::Retry { .. } | AttemptResult::Failed { .. } => Outcome::TransientFailure,
+    };
+    let mut details = serde_json::json!({ "attempt": c.attempts });
+    if !identity.is_empty() {
+        details["identity"] = serde_json::Value::String(printable(identity, 256));
+    }
+    let entry = Entry::new(
+        c.incident_id,
+        c.id,
+        c.subject_id,
+        channel,
+        Event::Attempt(outcome),
+        now,
+    )
+    .content(content.clone(), templates)
+    .details(details);
+    match result {
+        AttemptResult::Sent { reference } if !printable(reference, 512).is_empty() => {
+            entry.provider_ref(printable(reference, 512))
+        }
+        _ => entry,
+    }
+}
+
+/// The ledger's record of a fallback from `c`'s channel to `to`.
+pub(super) fn fell_back(c: &Claimed, to: Channel, now: DateTime<Utc>) -> Option<Entry> {
+    let from = Channel::from_stored(&c.channel).ok()?;
+    Some(Entry::new(
+        c.incident_id,
+        c.id,
+        c.subject_id,
+        from,
+        Event::FellBack { to },
+        now,
+    ))
+}
+
+/// `s` without control characters, at most `max` bytes (cut at a character boundary), trimmed.
+fn printable(s: &str, max: usize) -> String {
+    let mut out = String::with_capacity(s.len().min(max));
+    for ch in s.chars().filter(|c| !c.is_control()) {
+        if out.len() + ch.len_utf8() > max {
+            break;
+        }
+        out.push(ch);
+    }
+    out.trim().to_owned()
 }

@@ -7,6 +7,7 @@
 mod api;
 pub mod callbacks;
 pub mod channel;
+pub mod console;
 pub mod dispatch;
 pub mod dispatcher;
 pub mod email;

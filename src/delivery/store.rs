@@ -539,3 +539,32 @@ pub async fn people_with_deliveries(
         .transpose()
         .map(|n| n.unwrap_or(0))
 }
+
+/// Deliveries that did not get through, counted by channel, status and the last error the
+/// transport or provider gave, most frequent first, at most `limit` groups: `(channel, status,
+/// error, n)`.
+pub async fn failure_reasons(
+    db: &impl ConnectionTrait,
+    incident_id: i64,
+    limit: i64,
+) -> Result<Vec<(String, String, Option<String>, i64)>, DbErr> {
+    let rows = db
+        .query_all(stmt(
+            db.get_database_backend(),
+            "SELECT channel, status, last_error, COUNT(*) AS n FROM deliveries \
+             WHERE incident_id = ? AND status IN ('failed', 'undelivered', 'unreachable') \
+             GROUP BY channel, status, last_error ORDER BY n DESC, channel, status LIMIT ?",
+            [incident_id.into(), limit.into()],
+        ))
+        .await?;
+    rows.into_iter()
+        .map(|r| {
+            Ok((
+                r.try_get("", "channel")?,
+                r.try_get("", "status")?,
+                r.try_get("", "last_error")?,
+                r.try_get("", "n")?,
+            ))
+        })
+        .collect()
+}

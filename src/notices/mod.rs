@@ -7,6 +7,7 @@ mod api;
 pub mod approval;
 pub mod completeness;
 pub mod compose;
+pub mod console;
 pub mod content;
 mod error;
 pub mod links;

@@ -2,6 +2,7 @@
 //! and where they live, as a snapshot; `facts` counts it by jurisdiction (the one place that
 //! does), `store` alone writes it.
 mod api;
+pub mod console;
 pub mod facts;
 mod import;
 mod read;

@@ -320,3 +320,25 @@ pub async fn mark_devices_dead(
     .await?;
     Ok(())
 }
+
+/// The first person (by position) of each locale in an incident's population, up to `limit`
+/// locales, as `(external id, locale)`: whose notices the console previews side by side.
+pub async fn samples_by_locale(
+    db: &impl ConnectionTrait,
+    incident_id: i64,
+    limit: i64,
+) -> Result<Vec<(String, Option<String>)>, DbErr> {
+    let rows = db
+        .query_all(stmt(
+            db.get_database_backend(),
+            "SELECT p.external_id, s.locale FROM incident_population p \
+             JOIN subjects s ON s.id = p.subject_id WHERE p.id IN \
+             (SELECT MIN(q.id) FROM incident_population q JOIN subjects t ON t.id = q.subject_id \
+              WHERE q.incident_id = ? GROUP BY t.locale) ORDER BY p.id LIMIT ?",
+            [incident_id.into(), limit.into()],
+        ))
+        .await?;
+    rows.into_iter()
+        .map(|r| Ok((r.try_get("", "external_id")?, r.try_get("", "locale")?)))
+        .collect()
+}

@@ -101,6 +101,7 @@ async fn a_bad_setting_stops_start_up_naming_the_variable() {
             "TOCSIN_SMTP_URL",
             "smtp://relay:s3cret@mail.example.com:587",
         ),
+        ("TOCSIN_PDF_FONT", "/nonexistent/NotoSans.ttf"),
     ] {
         let out = tocsin(&db).arg("serve").env(var, value).output().unwrap();
         assert_eq!(out.status.code(), Some(2), "{var}");

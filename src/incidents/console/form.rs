@@ -7,7 +7,7 @@ use crate::auth::Action;
 use crate::domain::{Channel, Severity, BASE_CATEGORIES};
 use crate::incidents::{create, CreateIncident, IncidentError, NewIncident};
 use crate::playbooks::{Kind, Playbooks};
-use crate::web::console::{errors, Console, Flash, FormData, PageError, PageResult};
+use crate::web::console::{errors, instant, Console, Flash, FormData, PageError, PageResult};
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::routing::get;
@@ -37,25 +37,6 @@ const FIELDS: &[(&str, &str)] = &[
     ("mitigations", "What people can do"),
     ("channels", "Channels"),
 ];
-
-/// A `datetime-local` value (`2026-11-25T09:00`, read as UTC) as RFC 3339; anything else is
-/// passed on as typed, for the parser to judge.
-fn instant(raw: &str) -> String {
-    let t = raw.trim();
-    // YYYY-MM-DDTHH:MM or YYYY-MM-DDTHH:MM:SS, nothing else.
-    let local = (t.len() == 16 || t.len() == 19)
-        && t.bytes().enumerate().all(|(i, b)| match i {
-            4 | 7 => b == b'-',
-            10 => b == b'T',
-            13 | 16 => b == b':',
-            _ => b.is_ascii_digit(),
-        });
-    match (local, t.len()) {
-        (true, 16) => format!("{t}:00Z"),
-        (true, _) => format!("{t}Z"),
-        _ => t.to_owned(),
-    }
-}
 
 /// The form as the API's request body.
 fn request(form: &FormData) -> CreateIncident {

@@ -27,14 +27,32 @@ pub fn routes() -> Router<AppState> {
 /// Open incidents shown on the overview, at most, per status.
 const OVERVIEW_PER_STATUS: u64 = 50;
 
-/// The next regulatory deadline Tocsin knows for an incident. PLACEHOLDER for the obligations
-/// engine: today the GDPR Art. 33 clock (`regulation::earliest_deadline`); when obligations
-/// are stored, this reads the earliest open one.
-fn next_deadline(incident: &Incident, facts: &PopulationFacts, l: &Locale) -> Value {
-    match crate::regulation::earliest_deadline(incident, facts) {
-        Some((at, rule)) => json!({ "at": l.time(Some(at)), "rule": rule }),
+/// The next regulatory deadline of an incident: `regulation::next_deadline`, the earliest due
+/// or overdue obligation with a due time from the obligations engine (recomputed under the
+/// incident's lock, as `GET …/obligations` does), with the time left or how late it is; null
+/// when none is open.
+pub(crate) async fn next_deadline(state: &AppState, id: i64, l: &Locale) -> PageResult<Value> {
+    use sea_orm::TransactionTrait;
+    let now = state.clock.now();
+    let txn = state.db.begin().await?;
+    let incident = store::lock(&txn, id).await?;
+    let next = crate::regulation::next_deadline(&txn, &state.playbooks, &incident, now)
+        .await
+        .map_err(|e| PageError::from(crate::error::AppError::from(e)))?;
+    txn.commit().await?;
+    Ok(match next {
         None => Value::Null,
-    }
+        Some((at, rule)) => json!({
+            "at": l.time(Some(at)),
+            "rule": rule,
+            "overdue": at < now,
+            "left": if at >= now {
+                format!("{} left", crate::web::console::tabs::span(at - now))
+            } else {
+                format!("overdue by {}", crate::web::console::tabs::span(now - at))
+            },
+        }),
+    })
 }
 
 /// An incident's line in a table: words for status and severity (styled, never colour alone).
@@ -72,7 +90,7 @@ async fn overview(State(state): State<AppState>, cx: Console) -> PageResult {
         let facts = PopulationFacts::load(&state.db, i.id).await?;
         let mut r = row(i, &cx.base, &cx.locale);
         r["people"] = json!(cx.locale.number(facts.total as i64));
-        r["deadline"] = next_deadline(i, &facts, &cx.locale);
+        r["deadline"] = next_deadline(&state, i.id, &cx.locale).await?;
         rows.push(r);
         if delivery && i.notices.dispatched_at.is_some() {
             let d = crate::delivery::view(&state, i.id).await?;
@@ -122,10 +140,19 @@ async fn list(
         Err(e) => return Err(PageError::show(axum::http::StatusCode::BAD_REQUEST, e.0)),
     };
     let (incidents, next) = store::list(&state.db, status, &page).await?;
-    let rows: Vec<Value> = incidents
-        .iter()
-        .map(|i| row(i, &cx.base, &cx.locale))
-        .collect();
+    let mut rows: Vec<Value> = Vec::with_capacity(incidents.len());
+    for i in &incidents {
+        let mut r = row(i, &cx.base, &cx.locale);
+        let facts = PopulationFacts::load(&state.db, i.id).await?;
+        r["people"] = json!(cx.locale.number(facts.total as i64));
+        // A closed incident has no clock left to show.
+        r["deadline"] = if i.status == Status::Closed {
+            Value::Null
+        } else {
+            next_deadline(&state, i.id, &cx.locale).await?
+        };
+        rows.push(r);
+    }
     let filter = status.map(|s| s.as_str()).unwrap_or_default();
     let next_href = next.map(|b| {
         let mut href = format!("{}/incidents?before={b}", cx.base);

@@ -71,6 +71,7 @@ async fn show(State(state): State<AppState>, cx: Console, Path(id): Path<i64>) -
         Vec::new()
     };
     let l = &cx.locale;
+    let deadline = next_deadline(&state, id, l).await?;
     cx.page(
         "console/incidents/show.html",
         &format!("Incident #{id}: {}", i.title),
@@ -97,7 +98,7 @@ async fn show(State(state): State<AppState>, cx: Console, Path(id): Path<i64>) -
                 "updated_at": l.time(Some(i.updated_at)),
             },
             "people": l.number(facts.total as i64),
-            "deadline": next_deadline(&i, &facts, l),
+            "deadline": deadline,
             "timeline": events,
             "moves": moves,
             "action": cx.path(&format!("/incidents/{id}")),

@@ -14,7 +14,8 @@
 //! `gather` collects the facts, `store` alone writes the table, `refresh` holds the use cases
 //! (read, mark done), `api` the routes, `reminders` the e-mails before and after each deadline.
 mod api;
-mod gather;
+pub mod console;
+pub(crate) mod gather;
 pub mod refresh;
 pub mod reminders;
 pub mod store;

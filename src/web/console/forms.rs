@@ -79,6 +79,25 @@ impl<S: Send + Sync> FromRequest<S> for FormData {
     }
 }
 
+/// A `datetime-local` value (`2026-11-25T09:00`, read as UTC) as RFC 3339; anything else is
+/// passed on as typed, for the parser to judge.
+pub fn instant(raw: &str) -> String {
+    let t = raw.trim();
+    // YYYY-MM-DDTHH:MM or YYYY-MM-DDTHH:MM:SS, nothing else.
+    let local = (t.len() == 16 || t.len() == 19)
+        && t.bytes().enumerate().all(|(i, b)| match i {
+            4 | 7 => b == b'-',
+            10 => b == b'T',
+            13 | 16 => b == b':',
+            _ => b.is_ascii_digit(),
+        });
+    match (local, t.len()) {
+        (true, 16) => format!("{t}:00Z"),
+        (true, _) => format!("{t}Z"),
+        _ => t.to_owned(),
+    }
+}
+
 /// The error summary and per-field messages of a form: `{summary: [{field, message}],
 /// fields: {field: message}}` (the first message of each field).
 pub fn errors(fields: &[(String, String)]) -> Value {

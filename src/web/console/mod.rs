@@ -14,7 +14,7 @@ pub mod tabs;
 
 pub use context::{base_path, cookie, session_cookie, set_cookie, Console, SignedIn};
 pub use flash::Flash;
-pub use forms::{errors, FormData};
+pub use forms::{errors, instant, FormData};
 pub use locale::Locale;
 pub use page::{
     context as page_context, html, render_error_page, see_other, ErrorPage, Frame, PageError,
@@ -34,7 +34,11 @@ pub fn routes(state: &AppState) -> Router<AppState> {
         .merge(crate::auth::console::routes())
         .merge(crate::incidents::console::routes())
         .merge(crate::audit::console::routes())
-        .merge(tabs::routes())
+        .merge(crate::population::console::routes())
+        .merge(crate::notices::console::routes())
+        .merge(crate::delivery::console::routes())
+        .merge(crate::regulation::obligations::console::routes())
+        .merge(crate::regulation::console::routes())
         .layer(axum::extract::DefaultBodyLimit::max(FORM_LIMIT))
         .layer(middleware::from_fn_with_state(
             state.clone(),

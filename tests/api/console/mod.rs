@@ -5,7 +5,11 @@ mod browser;
 mod cli;
 mod hardening;
 mod http;
+mod report_page;
 mod screens;
+mod tab_screens;
+mod tabs;
+mod tabs_failures;
 
 use crate::helpers::TestApp;
 use reqwest::header::{HeaderMap, LOCATION, SET_COOKIE};

@@ -8,14 +8,14 @@ use serde_json::json;
 use tocsin::audit::Actor;
 use tocsin::domain::Role;
 
-async fn start() -> Option<(TestApp, Browser)> {
+pub(super) async fn start() -> Option<(TestApp, Browser)> {
     let app = TestApp::spawn(Backend::Sqlite).await?;
     let browser = Browser::start(&app.url("")).await?;
     Some((app, browser))
 }
 
 /// An account with `role` whose password is already [`PASSWORD`].
-async fn ready_account(app: &TestApp, role: Role) -> String {
+pub(super) async fn ready_account(app: &TestApp, role: Role) -> String {
     let (email, one_time) = account(app, role).await;
     let acct = tocsin::auth::find_account_by_email(&app.db, &email)
         .await
@@ -35,14 +35,14 @@ async fn ready_account(app: &TestApp, role: Role) -> String {
     email
 }
 
-async fn sign_in(tab: &Tab, email: &str, password: &str) {
+pub(super) async fn sign_in(tab: &Tab, email: &str, password: &str) {
     tab.goto("/login").await;
     tab.fill("#f-email", email).await;
     tab.fill("#f-password", password).await;
     tab.submit("main form button[type=submit]").await;
 }
 
-async fn wait_for_path(tab: &Tab, path: &str) {
+pub(super) async fn wait_for_path(tab: &Tab, path: &str) {
     let url = url::Url::parse(&format!("{}{path}", tab.base)).unwrap();
     tab.client
         .wait()
@@ -193,8 +193,8 @@ async fn a_new_responder_changes_the_one_time_password_then_opens_an_incident_fr
             tab.goto("/incidents").await;
             tab.check("incidents", 200).await;
             tab.goto("/incidents/1/notices").await;
-            assert!(tab.main_text().await.contains("not built yet"));
-            tab.check("incident-tab-placeholder", 200).await;
+            assert!(tab.main_text().await.contains("Nothing is composed yet"));
+            tab.check("incident-notices-empty", 200).await;
         })
         .await;
 }
