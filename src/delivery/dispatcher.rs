@@ -258,10 +258,11 @@ impl Dispatcher {
         let claimed: anyhow::Result<()> = async {
             loop {
                 self.reap().await?;
-                // Claim no more than can soon be in flight (claimed rows wait under a lease),
-                // but a few rounds' worth at once: a claim per handful of rows (what is free
-                // right after the previous batch) cost more than the sending.
-                let room = self.policy.concurrency * 4;
+                // A round of sends at once (not just the permits free right after the previous
+                // batch: a claim per handful of rows cost more than the sending), and no more:
+                // claimed rows wait under a lease, and with the sends in flight and the results
+                // queued they make the in-flight window (3 × concurrency) a crash can repeat.
+                let room = self.policy.concurrency;
                 let now = self.clock.now();
                 let batch = store::claim(
                     &self.db,
