@@ -14,6 +14,7 @@ mod m20261201_000010_ledger;
 mod m20261201_000011_idempotency;
 mod m20261201_000012_obligation_facts;
 mod m20261201_000014_sessions;
+mod m20261201_000015_console_indexes;
 
 pub struct Migrator;
 
@@ -33,6 +34,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000011_idempotency::Migration),
             Box::new(m20261201_000012_obligation_facts::Migration),
             Box::new(m20261201_000014_sessions::Migration),
+            Box::new(m20261201_000015_console_indexes::Migration),
         ]
     }
 }
