@@ -120,13 +120,16 @@ pub async fn unreachable(
         .map(|n| n.unwrap_or(0))
 }
 
-/// Where the people with no contact point on any of `channels` live: `(country, region, n)`
-/// groups, for `PopulationFacts::from_groups` (substitute notice before dispatch).
-pub async fn unreachable_groups(
+/// Everyone in the population and those with no contact point on any of `channels` (as
+/// snapshotted), by where they live, in one pass over the incident's range of
+/// `idx_incident_population_reach` (which holds every column read): `(country, region,
+/// people, unreachable)` groups. `PopulationFacts::from_groups` folds either count (the
+/// obligations read both before dispatch).
+pub async fn groups_with_unreachable(
     db: &impl ConnectionTrait,
     incident_id: i64,
     channels: &[Channel],
-) -> Result<Vec<(Option<String>, Option<String>, i64)>, DbErr> {
+) -> Result<Vec<(Option<String>, Option<String>, i64, i64)>, DbErr> {
     let usable: Vec<&str> = channels
         .iter()
         .map(|c| match c {
@@ -144,8 +147,9 @@ pub async fn unreachable_groups(
         .query_all(stmt(
             db.get_database_backend(),
             &format!(
-                "SELECT country, region, COUNT(*) AS n FROM incident_population \
-                 WHERE incident_id = ? AND NOT ({reachable}) GROUP BY country, region"
+                "SELECT country, region, COUNT(*) AS n, \
+                 SUM(CASE WHEN {reachable} THEN 0 ELSE 1 END) AS u FROM incident_population \
+                 WHERE incident_id = ? GROUP BY country, region"
             ),
             [incident_id.into()],
         ))
@@ -156,6 +160,7 @@ pub async fn unreachable_groups(
                 r.try_get("", "country")?,
                 r.try_get("", "region")?,
                 r.try_get("", "n")?,
+                r.try_get::<Option<i64>>("", "u")?.unwrap_or(0),
             ))
         })
         .collect()

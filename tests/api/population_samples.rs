@@ -1,12 +1,17 @@
-//! Whose notices the notices tab previews: the first person (by position in the population) of
-//! each locale, up to four, found by index seeks (`population::store::samples_by_locale`) on
-//! the locale snapshotted when each person was added — not by grouping the population.
+//! The population reads the console makes on every page view, kept cheap for millions: whose
+//! notices the notices tab previews (the first person by position of each locale, up to four,
+//! found by index seeks in `population::store::samples_by_locale` on the locale snapshotted
+//! when each person was added, not by grouping the population); the people and unreachable
+//! counts per jurisdiction in one pass (`groups_with_unreachable`, what the obligations and
+//! every next deadline read); and the bare total the incident lists show.
 use crate::console::signed_in;
 use crate::flow::open_incident;
 use crate::helpers::TestApp;
 use serde_json::json;
+use tocsin::domain::Channel;
 use tocsin::domain::Role;
-use tocsin::population::store::samples_by_locale;
+use tocsin::population::store::{groups_with_unreachable, samples_by_locale};
+use tocsin::population::PopulationFacts;
 
 const REGISTRY: &str = "\
 external_id,name,email,phone,country,region,locale
@@ -113,4 +118,69 @@ async fn the_first_person_of_each_locale_is_previewed_in_population_order(app: T
     );
 }
 
-crate::on_both_databases!(the_first_person_of_each_locale_is_previewed_in_population_order);
+async fn people_and_unreachable_are_counted_per_jurisdiction_in_one_pass(app: TestApp) {
+    import(
+        &app,
+        "external_id,name,email,phone,country,region,locale
+u-1,Ann,ann@example.com,,US,US-CA,en-US
+u-2,Ben,,+14155550123,US,US-CA,en-US
+u-3,Cal,,,US,US-CA,en-US
+u-4,Dee,,,DE,,de
+u-5,Eve,eve@example.com,,DE,,de
+u-6,Fay,,,,,
+",
+    )
+    .await;
+    let id = open_incident(&app, &app.admin_token).await;
+    let empty = open_incident(&app, &app.admin_token).await;
+    add_in_order(&app, id, &["u-1", "u-2", "u-3", "u-4", "u-5", "u-6"]).await;
+    let mut email = groups_with_unreachable(&app.db, id, &[Channel::Email])
+        .await
+        .unwrap();
+    email.sort();
+    let g = |c: Option<&str>, r: Option<&str>, n: i64, u: i64| {
+        (c.map(str::to_owned), r.map(str::to_owned), n, u)
+    };
+    assert_eq!(
+        email,
+        vec![
+            g(None, None, 1, 1),
+            g(Some("DE"), None, 2, 1),
+            g(Some("US"), Some("US-CA"), 3, 2),
+        ]
+    );
+    let mut both = groups_with_unreachable(&app.db, id, &[Channel::Email, Channel::Sms])
+        .await
+        .unwrap();
+    both.sort();
+    assert_eq!(
+        both.iter().map(|x| x.3).collect::<Vec<_>>(),
+        vec![1, 1, 1],
+        "a phone reaches Ben by SMS"
+    );
+    let none = groups_with_unreachable(&app.db, id, &[]).await.unwrap();
+    assert!(none.iter().all(|x| x.2 == x.3), "no channel reaches anyone");
+    assert!(groups_with_unreachable(&app.db, empty, &[Channel::Email])
+        .await
+        .unwrap()
+        .is_empty());
+
+    // The bare total is the grouped one.
+    let facts = PopulationFacts::load(&app.db, id).await.unwrap();
+    assert_eq!(facts.total, 6);
+    assert_eq!(PopulationFacts::total(&app.db, id).await.unwrap(), 6);
+    assert_eq!(PopulationFacts::total(&app.db, empty).await.unwrap(), 0);
+    // And the lists show it.
+    let (mut c, _) = signed_in(&app, Role::Viewer).await;
+    let list = c.get("/incidents").await;
+    assert_eq!(list.status, 200);
+    assert!(list.body.contains(r#"data-label="People affected">6</td>"#));
+    assert!(list.body.contains(r#"data-label="People affected">0</td>"#));
+    let show = c.get(&format!("/incidents/{id}")).await;
+    assert!(show.body.contains(r#"<strong class="big">6</strong>"#));
+}
+
+crate::on_both_databases!(
+    the_first_person_of_each_locale_is_previewed_in_population_order,
+    people_and_unreachable_are_counted_per_jurisdiction_in_one_pass,
+);
