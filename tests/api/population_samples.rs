@@ -45,6 +45,17 @@ async fn add_in_order(app: &TestApp, id: i64, ids: &[&str]) {
     }
 }
 
+/// Text as the console's templates escape it.
+fn escape(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+        .replace('\'', "&#x27;")
+        .replace('`', "&#x60;")
+        .replace('=', "&#x3D;")
+}
+
 fn owned(v: &[(&str, Option<&str>)]) -> Vec<(String, Option<String>)> {
     v.iter()
         .map(|(e, l)| (e.to_string(), l.map(str::to_owned)))
@@ -97,6 +108,27 @@ async fn the_first_person_of_each_locale_is_previewed_in_population_order(app: T
         assert!(
             !page.body.contains(&format!("<code>{not}</code>")),
             "{not} is not previewed"
+        );
+    }
+
+    // Not composed yet, each preview on the page (which reads the population's counts once for
+    // all of them) says what the API's preview (which reads them itself) says.
+    for who in ["s-3", "s-2", "s-4", "s-5"] {
+        let (status, api) = app
+            .get(
+                &format!("/api/v1/incidents/{id}/notices/preview?external_id={who}&channel=email"),
+                &app.admin_token,
+            )
+            .await;
+        assert_eq!(status, 200, "{api}");
+        assert_eq!(api["composed"], false);
+        let text = escape(api["text"].as_str().unwrap());
+        assert!(
+            page.body.contains(&format!(
+                r#"<pre class="preview-text" lang="{}">{text}</pre>"#,
+                api["locale"].as_str().unwrap_or_default()
+            )),
+            "{who}'s preview is the API's"
         );
     }
 
