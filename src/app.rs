@@ -30,6 +30,9 @@ pub struct AppState {
     pub playbooks: Arc<Playbooks>,
     /// Handlebars templates (notices, announcements), loaded at start-up.
     pub templates: Arc<Templates>,
+    /// The fonts PDF reports are set in (TOCSIN_PDF_FONT and the standard places), found at
+    /// start-up; cheap to clone.
+    pub pdf_fonts: crate::regulation::pdf::Fonts,
     pub metrics: Arc<Metrics>,
     pub clock: Clock,
     /// Wakes the dispatcher when deliveries are queued.
@@ -86,6 +89,7 @@ impl Application {
         crate::chain::signer::install_from(&settings.audit_key)?;
         let playbooks = load_playbooks(&settings)?;
         let templates = load_templates(&settings)?;
+        let pdf_fonts = crate::regulation::pdf::Fonts::discover(settings.pdf_font.as_deref())?;
         let listener = TcpListener::bind(settings.addr).await.with_context(|| {
             format!(
                 "cannot listen on {} (set TOCSIN_ADDR or --addr)",
@@ -105,6 +109,7 @@ impl Application {
             settings: Arc::new(settings),
             playbooks: Arc::new(playbooks),
             templates: Arc::new(templates),
+            pdf_fonts,
             metrics: Arc::new(Metrics::new()),
             clock: Clock::system(),
             dispatch_wakeup: Arc::new(tokio::sync::Notify::new()),

@@ -17,6 +17,7 @@ pub mod notice_link;
 pub mod obligation;
 pub mod obligation_reminder;
 pub mod report;
+pub mod report_version;
 pub mod session;
 pub mod subject;
 pub mod subject_device;

@@ -13,6 +13,7 @@ mod m20261201_000008_channels;
 mod m20261201_000010_ledger;
 mod m20261201_000011_idempotency;
 mod m20261201_000012_obligation_facts;
+mod m20261201_000013_report_versions;
 mod m20261201_000014_sessions;
 mod m20261201_000015_console_indexes;
 
@@ -33,6 +34,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000010_ledger::Migration),
             Box::new(m20261201_000011_idempotency::Migration),
             Box::new(m20261201_000012_obligation_facts::Migration),
+            Box::new(m20261201_000013_report_versions::Migration),
             Box::new(m20261201_000014_sessions::Migration),
             Box::new(m20261201_000015_console_indexes::Migration),
         ]

@@ -21,6 +21,8 @@ pub enum Action {
     /// Marking an obligation done (when, how, by whom).
     ObligationsWrite,
     ReportsRead,
+    /// Saving a report version and recording its submission.
+    ReportsWrite,
     AuditRead,
     /// Checking the audit log's and the ledger's chains from the console (walks every entry).
     AuditVerify,
@@ -50,6 +52,7 @@ pub const PERMISSIONS: &[(Action, &[Role])] = &[
     ),
     (Action::ObligationsWrite, &[Admin, Responder]),
     (Action::ReportsRead, &[Admin, Responder, Approver]),
+    (Action::ReportsWrite, &[Admin, Responder, Approver]),
     (Action::AuditRead, &[Admin, Approver]),
     (Action::AuditVerify, &[Admin]),
     (Action::LedgerRead, &[Admin, Responder, Approver]),

@@ -184,12 +184,47 @@ enum ReportCommand {
         /// A regime id such as EU-GDPR (case-insensitive).
         #[arg(long)]
         jurisdiction: String,
-        /// json (csv, html and pdf come later).
+        /// json, csv or html (pdf when this build has it).
         #[arg(long, default_value = "json")]
         format: String,
         /// Write to this file instead of stdout.
-        #[arg(short = 'o', long = "output")]
+        #[arg(short = 'o', long = "output", alias = "out")]
         output: Option<PathBuf>,
+    },
+    /// List the saved versions of an incident's report under one regime, with their submission.
+    Versions {
+        /// The incident id.
+        #[arg(long)]
+        incident: i64,
+        /// A regime id such as EU-GDPR (case-insensitive).
+        #[arg(long)]
+        jurisdiction: String,
+    },
+    /// Save the report as it stands as the next version (initial, follow_up or final).
+    Save {
+        #[arg(long)]
+        incident: i64,
+        #[arg(long)]
+        jurisdiction: String,
+        /// initial (the first), follow_up or final.
+        #[arg(long)]
+        kind: String,
+    },
+    /// Record that a saved version was submitted to the authority (once).
+    Submit {
+        #[arg(long)]
+        incident: i64,
+        #[arg(long)]
+        jurisdiction: String,
+        /// The version number.
+        #[arg(long)]
+        version: i32,
+        /// How: the route and any reference ("ICO online form, case IC-123").
+        #[arg(long)]
+        how: String,
+        /// When (RFC 3339); now when left out.
+        #[arg(long)]
+        at: Option<String>,
     },
 }
 
@@ -354,6 +389,31 @@ async fn run(command: Command, mut settings: Settings) -> Result<(), Fail> {
                     output,
                 },
         } => report::export_report(&settings, incident, &jurisdiction, &format, output).await,
+        Command::Report {
+            command:
+                ReportCommand::Versions {
+                    incident,
+                    jurisdiction,
+                },
+        } => report::versions(&settings, incident, &jurisdiction).await,
+        Command::Report {
+            command:
+                ReportCommand::Save {
+                    incident,
+                    jurisdiction,
+                    kind,
+                },
+        } => report::save(&settings, incident, &jurisdiction, kind).await,
+        Command::Report {
+            command:
+                ReportCommand::Submit {
+                    incident,
+                    jurisdiction,
+                    version,
+                    how,
+                    at,
+                },
+        } => report::submit(&settings, incident, &jurisdiction, version, how, at).await,
         Command::Audit {
             command: AuditCommand::Verify,
         } => audit::verify(&settings).await,

@@ -1,4 +1,5 @@
-//! `GET /api/v1/incidents/{id}/reports/{jurisdiction}?format=json`
+//! `GET /api/v1/incidents/{id}/reports/{jurisdiction}?format=json|csv|html`, and the versions'
+//! routes (`versions::api`).
 use super::report::{generate, ReportError};
 use crate::app::AppState;
 use crate::auth::{Action, Auth};
@@ -10,7 +11,9 @@ use axum::Router;
 use serde::Deserialize;
 
 pub fn routes() -> Router<AppState> {
-    Router::new().route("/api/v1/incidents/{id}/reports/{jurisdiction}", get(report))
+    Router::new()
+        .route("/api/v1/incidents/{id}/reports/{jurisdiction}", get(report))
+        .merge(super::versions::routes())
 }
 
 #[derive(Deserialize)]
@@ -29,7 +32,7 @@ async fn report(
     let format = q.format.as_deref().unwrap_or("json");
     let g = generate(
         &state.db,
-        &state.playbooks,
+        super::report::Sources::of(&state),
         id,
         &jurisdiction,
         format,

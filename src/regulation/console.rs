@@ -49,7 +49,7 @@ async fn show(State(state): State<AppState>, cx: Console, Path(id): Path<i64>) -
     let mut reports = Vec::new();
     let mut without = Vec::new();
     for regime_id in &applying {
-        match Regime::parse(regime_id) {
+        match Regime::parse(regime_id, &state.playbooks) {
             Some(r) => reports.push(json!({
                 "regime": r.id(),
                 "formats": Format::AVAILABLE.iter().map(|f| json!({
@@ -115,15 +115,22 @@ async fn download(
 ) -> PageResult {
     let actor = cx.require(Action::ReportsRead)?;
     let (regime, format) = split(&file).ok_or_else(|| PageError::not_found("report"))?;
-    let g = generate(&state.db, &state.playbooks, id, regime, format, &actor)
-        .await
-        .map_err(|e| match e {
-            ReportError::App(e) => PageError::from(e),
-            e @ ReportError::UnknownJurisdiction(_) => {
-                PageError::show(StatusCode::NOT_FOUND, e.to_string())
-            }
-            e => PageError::show(StatusCode::BAD_REQUEST, e.to_string()),
-        })?;
+    let g = generate(
+        &state.db,
+        super::report::Sources::of(&state),
+        id,
+        regime,
+        format,
+        &actor,
+    )
+    .await
+    .map_err(|e| match e {
+        ReportError::App(e) => PageError::from(e),
+        e @ ReportError::UnknownJurisdiction { .. } => {
+            PageError::show(StatusCode::NOT_FOUND, e.to_string())
+        }
+        e => PageError::show(StatusCode::BAD_REQUEST, e.to_string()),
+    })?;
     let disposition = HeaderValue::from_str(&format!("attachment; filename=\"{}\"", g.file_name()))
         .map_err(|e| PageError::Internal(e.into()))?;
     Ok((

@@ -3,10 +3,11 @@
 //! fills sections of labelled fields in its form's order; a field it cannot fill is
 //! [`Value::Missing`] and its key is listed in [`Document::missing`], never invented.
 use chrono::{DateTime, Utc};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
-/// A report, ready to render.
-#[derive(Debug, Clone, Serialize)]
+/// A report, ready to render. Saved report versions keep it as JSON and read it back: a field
+/// added later needs `#[serde(default)]` so that older versions still read.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Document {
     /// REGULATIONS.md's id of the regime (`EU-GDPR`, `US-HIPAA`, …).
     pub regime: String,
@@ -31,7 +32,7 @@ pub struct Document {
 }
 
 /// The authority a report goes to.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Addressee {
     pub id: String,
     pub name: String,
@@ -43,7 +44,7 @@ pub struct Addressee {
 }
 
 /// A part of the form, with its own heading.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Section {
     /// Stable key, e.g. `nature`.
     pub key: String,
@@ -51,7 +52,7 @@ pub struct Section {
     pub items: Vec<Item>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Item {
     Field(Field),
@@ -63,7 +64,7 @@ pub enum Item {
 }
 
 /// One question of the form and its answer.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Field {
     /// Stable key, unique in its section, e.g. `subjects_affected`.
     pub key: String,
@@ -72,7 +73,7 @@ pub struct Field {
     pub value: Value,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", content = "value", rename_all = "snake_case")]
 pub enum Value {
     Text(String),
@@ -99,7 +100,7 @@ impl Value {
 }
 
 /// A table (counts per country, a timeline).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Table {
     pub key: String,
     pub caption: String,

@@ -1,21 +1,27 @@
 //! Jurisdiction rules, obligations, deadlines and regulator reports.
 //!
-//! A report is made in three steps: `population::facts` counts what the database knows about the affected
-//! population (in SQL, never row by row); a regime module (`gdpr`) turns the incident, the
-//! playbooks and those facts into that regime's typed report, naming every required item it
-//! cannot fill; `report` renders it in the requested format and records the exact bytes'
-//! SHA-256. A new regime is a module with its report type plus a `Regime` variant; a new format
-//! is a branch of `Report::render` plus an entry in `Format::AVAILABLE`.
+//! A report is made in three steps: `report::document` gathers the facts (the incident, its
+//! population counted in SQL, who was not reached, the obligations the rules give now, the
+//! sample notice); a builder of `forms` turns them into the regime's [`document::Document`],
+//! every field of its form in order and every one it cannot fill named in `missing`; `render`
+//! (JSON, CSV, HTML) turns the document into bytes and `report::generate` records their
+//! SHA-256. `versions` keeps the initial, follow-up and final reports with their submission.
+//! A new form is a builder in `forms` plus an entry in `Form::DEDICATED`; any other regime of
+//! the rules gets the generic report; a new format is a branch of `report::render` plus an
+//! entry in `Format::AVAILABLE`.
 mod api;
 pub mod console;
 pub mod document;
+pub mod forms;
 pub mod gdpr;
 pub mod obligations;
 pub mod pdf;
+pub mod render;
 pub mod report;
+pub mod versions;
 
 pub use api::routes;
-pub use report::{generate, Format, Generated, Regime, Report, ReportError};
+pub use report::{generate, Format, Generated, Regime, ReportError};
 
 /// The earliest regulatory deadline Tocsin knows for an incident and its population, and the
 /// rule that sets it: so far GDPR Art. 33's 72 hours when anyone affected lives in the EEA.

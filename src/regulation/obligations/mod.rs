@@ -15,7 +15,7 @@
 //! (read, mark done), `api` the routes, `reminders` the e-mails before and after each deadline.
 mod api;
 pub mod console;
-mod gather;
+pub(crate) mod gather;
 pub mod refresh;
 pub mod reminders;
 pub mod store;

@@ -5,6 +5,7 @@ mod browser;
 mod cli;
 mod hardening;
 mod http;
+mod report_page;
 mod screens;
 mod tab_screens;
 mod tabs;

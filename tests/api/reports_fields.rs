@@ -1,0 +1,258 @@
+//! The fields of each regulator form, in the form's order, as REGULATIONS.md lists them (§3, and
+//! §2 where a form is the rule's list of contents): what `reports_forms` expects each report to
+//! hold, present or named in `missing`.
+
+/// What every report ends with: Tocsin's filing section.
+pub const FILING: &[&str] = &["filing.due", "filing.deadline", "filing.report_kind"];
+
+/// §3.1: the ICO form's questions, in its order (EU-GDPR and UK-GDPR alike).
+pub const ICO: &[&str] = &[
+    "report.report_type",
+    "report.case_reference",
+    "report.staff_spoken_to",
+    "reporter.organisation_name",
+    "reporter.reporter_name",
+    "reporter.reporter_email",
+    "reporter.reporter_phone",
+    "reporter.contact_point",
+    "reporter.contact_email",
+    "reporter.contact_phone",
+    "what_happened.description",
+    "what_happened.cause",
+    "what_happened.cyber_incident",
+    "what_happened.how_found_out",
+    "what_happened.discovered_at",
+    "what_happened.occurred_at",
+    "what_happened.reasons_for_delay",
+    "personal_data.categories",
+    "personal_data.categories_in_detail",
+    "personal_data.records",
+    "personal_data.subjects",
+    "personal_data.subjects_in_territory",
+    "personal_data.subject_categories",
+    "personal_data.likely_consequences",
+    "personal_data.likelihood_of_significant_consequences",
+    "cyber.cia_affected",
+    "cyber.impact_on_organisation",
+    "cyber.recovery_time",
+    "cyber.systems",
+    "staff.staff_involved",
+    "staff.staff_training",
+    "measures.preventive_measures",
+    "measures.actions_taken",
+    "measures.advice_to_subjects",
+    "others.other_organisations",
+    "others.subjects_told",
+];
+
+/// §3.2: the HHS breach portal.
+pub const HHS: &[&str] = &[
+    "general.breach_affecting",
+    "general.report_type",
+    "general.transaction_number",
+    "covered_entity.name",
+    "covered_entity.address",
+    "covered_entity.entity_type",
+    "covered_entity.contact_name",
+    "covered_entity.contact_phone",
+    "covered_entity.contact_email",
+    "business_associate.involved",
+    "business_associate.name",
+    "business_associate.address",
+    "business_associate.contact",
+    "breach.start",
+    "breach.end",
+    "breach.discovery_start",
+    "breach.discovery_end",
+    "breach.individuals_affected",
+    "breach.type_of_breach",
+    "breach.location",
+    "breach.type_of_phi",
+    "breach.description",
+    "breach.safeguards",
+    "notice.individual_notice_start",
+    "notice.individual_notice_end",
+    "notice.substitute_notice",
+    "notice.media_notice",
+    "notice.actions_taken",
+    "attestation.attestation",
+];
+
+/// §3.3: the OAIC statement, parts one and two.
+pub const OAIC: &[&str] = &[
+    "entity.name",
+    "entity.phone",
+    "entity.email",
+    "entity.address",
+    "entity.suburb",
+    "entity.state",
+    "entity.postcode",
+    "entity.other_contact",
+    "statement.description",
+    "statement.information_kinds",
+    "statement.recommended_steps",
+    "statement.other_entities",
+    "details.contact_person",
+    "details.occurred",
+    "details.discovered",
+    "details.cause",
+    "details.individuals",
+    "details.individuals_in_australia",
+    "details.containment",
+    "details.assistance_offered",
+    "details.third_parties",
+    "details.complaints",
+    "details.individuals_notified",
+    "details.template_notice",
+];
+
+/// §3.4: the ANPD form's twelve sections.
+pub const ANPD: &[&str] = &[
+    "controller.name",
+    "controller.cnpj",
+    "controller.address",
+    "controller.email",
+    "controller.phone",
+    "dpo.name",
+    "dpo.email",
+    "dpo.phone",
+    "notifier.name",
+    "notifier.proof_of_authority",
+    "communication.type",
+    "risk.assessment",
+    "discovery.how_known",
+    "discovery.processor",
+    "timeliness.occurred_at",
+    "timeliness.aware_at",
+    "timeliness.anpd_notified_at",
+    "timeliness.subjects_notified_at",
+    "timeliness.reasons_for_delay",
+    "subjects_communication.notified",
+    "subjects_communication.how",
+    "subjects_communication.how_many",
+    "subjects_communication.legal_content",
+    "description.type",
+    "description.description",
+    "impact.cia",
+    "impact.data_categories",
+    "impact.sensitive_data",
+    "impact.subjects",
+    "impact.subjects_in_brazil",
+    "risks.consequences",
+    "measures.before",
+    "measures.after",
+    "measures.advice",
+];
+
+/// §3.5: the California AG's submission with its sample notice.
+pub const CA_AG: &[&str] = &[
+    "organization.name",
+    "organization.contact_name",
+    "organization.contact_email",
+    "organization.contact_phone",
+    "sample_notice.sample_notice",
+    "doj.breach_dates",
+    "doj.discovery_dates",
+    "doj.notice_dates",
+    "doj.pi_types",
+    "doj.breach_type",
+    "doj.small_business",
+    "doj.california_residents",
+];
+
+/// §3.6 and §2.9: the Texas AG's statutory fields.
+pub const TX_AG: &[&str] = &[
+    "entity.name",
+    "entity.address",
+    "entity.submitter_name",
+    "entity.submitter_contact",
+    "entity.contact",
+    "breach.description",
+    "breach.information_involved",
+    "breach.determined_at",
+    "breach.texans_affected",
+    "breach.texans_notified",
+    "breach.notice_method",
+    "measures.measures_taken",
+    "measures.measures_planned",
+    "measures.law_enforcement",
+];
+
+/// §2.15 and §3.7: the PPC report's nine Rule 8 items (item 1 with its dates).
+pub const PPC: &[&str] = &[
+    "report.report_type",
+    "report.reporter",
+    "report.contact",
+    "items.overview",
+    "items.occurred_at",
+    "items.discovered_at",
+    "items.data_items",
+    "items.subjects",
+    "items.subjects_in_japan",
+    "items.cause",
+    "items.secondary_damage",
+    "items.response_to_subjects",
+    "items.public_announcement",
+    "items.prevention",
+    "items.other",
+];
+
+/// §2.21: PIPA Art. 34(1)'s items, reported to the PIPC.
+pub const PIPC: &[&str] = &[
+    "controller.name",
+    "controller.contact",
+    "leak.items_leaked",
+    "leak.subjects",
+    "leak.subjects_in_korea",
+    "leak.when",
+    "leak.aware_at",
+    "leak.how",
+    "response.minimize_damage",
+    "response.countermeasures",
+    "response.help_desk",
+    "response.subjects_notified",
+];
+
+/// §2.4: PIPL Art. 57's contents.
+pub const CAC: &[&str] = &[
+    "processor.name",
+    "processor.contact",
+    "incident.discovered_at",
+    "incident.occurred_at",
+    "incident.categories",
+    "incident.subjects",
+    "incident.subjects_in_china",
+    "incident.causes",
+    "incident.possible_harm",
+    "measures.remedial_measures",
+    "measures.individual_measures",
+    "measures.individuals_notified",
+];
+
+/// §2.14: Form 8-K Item 1.05.
+pub const SEC: &[&str] = &[
+    "cover.registrant",
+    "cover.commission_file_number",
+    "cover.date_of_event",
+    "cover.amendment",
+    "item_1_05.nature",
+    "item_1_05.scope",
+    "item_1_05.timing",
+    "item_1_05.material_impact",
+    "signature.signatory",
+    "signature.signature_date",
+];
+
+/// §2.18 via the rule file: a generic report lists the authority obligation's contents.
+pub const PIPEDA: &[&str] = &[
+    "reporter.name",
+    "reporter.contact",
+    "reporter.discovered_at",
+    "authority.circumstances_and_cause",
+    "authority.date_or_period",
+    "authority.description_of_pi",
+    "authority.number_of_individuals_affected",
+    "authority.steps_taken_to_reduce_risk",
+    "authority.steps_taken_or_intended_to_notify_individuals",
+    "authority.contact_person",
+];
