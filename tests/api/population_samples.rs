@@ -212,7 +212,38 @@ u-6,Fay,,,,,
     assert!(show.body.contains(r#"<strong class="big">6</strong>"#));
 }
 
+/// Migration 000015 gives people already in a population their subject's locale (and undoes
+/// cleanly): the samples are the same after it as before.
+async fn the_locale_migration_fills_in_people_added_before_it(app: TestApp) {
+    use migration::MigratorTrait;
+    import(&app, REGISTRY).await;
+    let id = open_incident(&app, &app.admin_token).await;
+    add_in_order(&app, id, &["s-5", "s-4", "s-1", "s-2"]).await;
+    let before = samples_by_locale(&app.db, id, 4).await.unwrap();
+    migration::Migrator::down(&app.db, Some(1)).await.unwrap();
+    migration::Migrator::up(&app.db, None).await.unwrap();
+    assert_eq!(
+        app.count(&format!(
+            "incident_population WHERE incident_id = {id} AND locale IS NOT NULL"
+        ))
+        .await,
+        3,
+        "everyone with a locale got it back"
+    );
+    assert_eq!(samples_by_locale(&app.db, id, 4).await.unwrap(), before);
+    assert_eq!(
+        before,
+        owned(&[
+            ("s-5", Some("ja")),
+            ("s-4", None),
+            ("s-1", Some("de")),
+            ("s-2", Some("fr")),
+        ])
+    );
+}
+
 crate::on_both_databases!(
     the_first_person_of_each_locale_is_previewed_in_population_order,
+    the_locale_migration_fills_in_people_added_before_it,
     people_and_unreachable_are_counted_per_jurisdiction_in_one_pass,
 );
