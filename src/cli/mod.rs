@@ -56,6 +56,9 @@ enum Command {
         /// Load a demo data set (synthetic buyers and an example incident) on start.
         #[arg(long)]
         demo: bool,
+        /// Serve the API and console only; `tocsin worker` processes send.
+        #[arg(long)]
+        no_dispatcher: bool,
     },
     /// Run a dispatcher only (more workers share the outbox; use PostgreSQL for several).
     Worker,
@@ -338,11 +341,15 @@ fn init_tracing(filter: &str) {
 
 async fn run(command: Command, mut settings: Settings) -> Result<(), Fail> {
     match command {
-        Command::Serve { addr, demo } => {
+        Command::Serve {
+            addr,
+            demo,
+            no_dispatcher,
+        } => {
             if let Some(a) = addr {
                 settings.addr = a;
             }
-            serve::serve(settings, demo).await
+            serve::serve(settings, demo, !no_dispatcher).await
         }
         Command::Worker => serve::worker(settings).await,
         Command::Migrate => {

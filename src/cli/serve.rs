@@ -6,10 +6,13 @@ use crate::config::Settings;
 use crate::delivery::Dispatcher;
 use std::sync::Arc;
 
-pub(super) async fn serve(settings: Settings, demo: bool) -> Result<(), Fail> {
+pub(super) async fn serve(settings: Settings, demo: bool, dispatch: bool) -> Result<(), Fail> {
     super::install_key(&settings)?;
     let admin_email = settings.admin_email.clone();
-    let app = Application::build(settings).await?;
+    let mut app = Application::build(settings).await?;
+    if !dispatch {
+        app = app.without_dispatcher();
+    }
     let state = app.state().clone();
     if let Some(first) = auth::ensure_first_admin(&state.db, &admin_email)
         .await

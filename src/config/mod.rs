@@ -21,7 +21,38 @@ pub struct ConfigError {
 #[derive(Clone)]
 pub enum SmtpSettings {
     Files,
-    Server { url: url::Url },
+    /// `TOCSIN_SMTP_URL`; `TOCSIN_SMTP_CA_FILE`, a PEM certificate trusted besides the web PKI
+    /// roots (a private relay's CA or self-signed certificate).
+    Server {
+        url: url::Url,
+        ca_file: Option<PathBuf>,
+    },
+}
+
+impl SmtpSettings {
+    /// What start-up warns about: e-mail that may travel in clear text.
+    pub fn warning(&self) -> Option<&'static str> {
+        let SmtpSettings::Server { url, .. } = self else {
+            return None;
+        };
+        match (url.scheme(), smtp_tls(url).as_deref()) {
+            ("smtp", None) => Some(
+                "TOCSIN_SMTP_URL is smtp:// without TLS: notices travel in clear text; \
+                 use smtps://host:465 or smtp://host:587?tls=required",
+            ),
+            ("smtp", Some("opportunistic")) => Some(
+                "TOCSIN_SMTP_URL has tls=opportunistic: notices travel in clear text when the \
+                 server offers no STARTTLS; use tls=required",
+            ),
+            _ => None,
+        }
+    }
+}
+
+fn smtp_tls(url: &url::Url) -> Option<String> {
+    url.query_pairs()
+        .find(|(k, _)| k == "tls")
+        .map(|(_, v)| v.into_owned())
 }
 
 impl std::fmt::Debug for SmtpSettings {
@@ -29,7 +60,7 @@ impl std::fmt::Debug for SmtpSettings {
         match self {
             SmtpSettings::Files => f.write_str("Files"),
             // Never print credentials.
-            SmtpSettings::Server { url } => write!(
+            SmtpSettings::Server { url, .. } => write!(
                 f,
                 "Server({}://{}:{})",
                 url.scheme(),
@@ -192,6 +223,11 @@ impl Settings {
             ),
         };
 
+        let folder = |name: &str| {
+            get(name)
+                .filter(|v| !v.trim().is_empty())
+                .map(PathBuf::from)
+        };
         let smtp = match get("TOCSIN_SMTP_URL").filter(|v| !v.trim().is_empty()) {
             None => SmtpSettings::Files,
             Some(v) => {
@@ -205,7 +241,30 @@ impl Settings {
                                 .into(),
                         )
                     })?;
-                SmtpSettings::Server { url }
+                let tls = smtp_tls(&url);
+                if !matches!(tls.as_deref(), None | Some("required" | "opportunistic")) {
+                    return Err(fail(
+                        "TOCSIN_SMTP_URL",
+                        "has a tls= other than required or opportunistic".into(),
+                    ));
+                }
+                let credentials = !url.username().is_empty() || url.password().is_some();
+                if credentials && url.scheme() == "smtp" && tls.as_deref() != Some("required") {
+                    // Never show the URL: it holds the password.
+                    return Err(fail(
+                        "TOCSIN_SMTP_URL",
+                        "carries a user and password but is smtp:// without required TLS, so \
+                         they could go over the network in clear text: use \
+                         smtps://user:password@host:465 or \
+                         smtp://user:password@host:587?tls=required (or drop the credentials \
+                         for a relay that needs none)"
+                            .into(),
+                    ));
+                }
+                SmtpSettings::Server {
+                    url,
+                    ca_file: folder("TOCSIN_SMTP_CA_FILE"),
+                }
             }
         };
 
@@ -226,11 +285,6 @@ impl Settings {
             return Err(fail(n, format!("'{admin_email}' is not an e-mail address")));
         }
 
-        let folder = |name: &str| {
-            get(name)
-                .filter(|v| !v.trim().is_empty())
-                .map(PathBuf::from)
-        };
         let playbooks_dir = folder("TOCSIN_PLAYBOOKS_DIR");
         let templates_dir = folder("TOCSIN_TEMPLATES_DIR");
 
@@ -450,6 +504,60 @@ mod tests {
             let e = with(&[("TOCSIN_REMINDERS", bad)]).unwrap_err();
             assert_eq!(e.var, "TOCSIN_REMINDERS", "{bad}");
         }
+    }
+
+    #[test]
+    fn smtp_credentials_without_tls_are_refused_naming_the_variable() {
+        for url in [
+            "smtp://user:s3cret@mail.example.com:587",
+            "smtp://user:s3cret@mail.example.com:587?tls=opportunistic",
+            "smtp://user@mail.example.com",
+        ] {
+            let err = with(&[("TOCSIN_SMTP_URL", url)]).unwrap_err();
+            assert_eq!(err.var, "TOCSIN_SMTP_URL", "{url}");
+            let text = err.to_string();
+            assert!(
+                text.contains("tls=required") && text.contains("smtps://"),
+                "{text}"
+            );
+            assert!(!text.contains("s3cret"), "{text}");
+        }
+        for url in [
+            "smtps://user:s3cret@mail.example.com",
+            "smtp://user:s3cret@mail.example.com:587?tls=required",
+        ] {
+            let s = with(&[("TOCSIN_SMTP_URL", url)]).unwrap();
+            assert_eq!(s.smtp.warning(), None, "{url}");
+            assert!(!format!("{s:?}").contains("s3cret"));
+        }
+        let err = with(&[("TOCSIN_SMTP_URL", "smtp://mail.example.com?tls=yes")]).unwrap_err();
+        assert_eq!(err.var, "TOCSIN_SMTP_URL");
+    }
+
+    #[test]
+    fn smtp_without_tls_is_warned_about() {
+        let plain = with(&[("TOCSIN_SMTP_URL", "smtp://127.0.0.1:2525")]).unwrap();
+        assert!(plain.smtp.warning().unwrap().contains("clear text"));
+        let opportunistic = with(&[(
+            "TOCSIN_SMTP_URL",
+            "smtp://mail.example.com?tls=opportunistic",
+        )])
+        .unwrap();
+        assert!(opportunistic
+            .smtp
+            .warning()
+            .unwrap()
+            .contains("tls=required"));
+        assert_eq!(with(&[]).unwrap().smtp.warning(), None, "files");
+        let ca = with(&[
+            ("TOCSIN_SMTP_URL", "smtps://mail.example.com"),
+            ("TOCSIN_SMTP_CA_FILE", "/etc/tocsin/relay-ca.pem"),
+        ])
+        .unwrap();
+        assert!(matches!(
+            ca.smtp,
+            SmtpSettings::Server { ca_file: Some(ref p), .. } if p.to_str() == Some("/etc/tocsin/relay-ca.pem")
+        ));
     }
 
     #[test]

@@ -111,6 +111,9 @@ pub trait Transport: Send + Sync {
 
     /// One attempt. Never panics; every failure is an outcome.
     async fn send(&self, out: &Outgoing) -> Attempt;
+
+    /// Closes provider connections politely (SMTP `QUIT`) when the dispatcher stops.
+    async fn shutdown(&self) {}
 }
 
 /// The configured transport of each channel.
@@ -125,6 +128,13 @@ impl Channels {
 
     pub fn get(&self, c: Channel) -> Option<&Arc<dyn Transport>> {
         self.0.get(&c)
+    }
+
+    /// Every transport's `shutdown`.
+    pub async fn shutdown(&self) {
+        for t in self.0.values() {
+            t.shutdown().await;
+        }
     }
 
     /// The transports the settings configure. `links` are the public URLs providers call back

@@ -27,6 +27,22 @@ use tokio::sync::{mpsc, Notify, Semaphore};
 use tokio_util::sync::CancellationToken;
 
 const MAX_BACKOFF_SECS: i64 = 6 * 3600;
+/// Attempts at one finaliser transaction that the database aborted.
+const FINALISE_TRIES: u32 = 5;
+
+/// Whether the database gave up on the transaction itself (try it again) rather than on what
+/// it said.
+fn retryable(e: &anyhow::Error) -> bool {
+    let text = format!("{e:#}");
+    [
+        "deadlock detected",
+        "could not serialize",
+        "database is locked",
+    ]
+    .iter()
+    .any(|m| text.contains(m))
+}
+
 /// Results written per finaliser transaction at most.
 const FINALISE_BATCH: usize = 512;
 
@@ -196,6 +212,7 @@ impl Dispatcher {
             }
         }
         heartbeat.abort();
+        self.channels.shutdown().await;
         tracing::info!(worker = %self.worker, "dispatcher stopped");
     }
 
@@ -241,13 +258,16 @@ impl Dispatcher {
         let claimed: anyhow::Result<()> = async {
             loop {
                 self.reap().await?;
-                // Claim no more than can soon be in flight: claimed rows wait under a lease.
-                let room = sem.available_permits().max(1);
+                // A round of sends at once (not just the permits free right after the previous
+                // batch: a claim per handful of rows cost more than the sending), and no more:
+                // claimed rows wait under a lease, and with the sends in flight and the results
+                // queued they make the in-flight window (3 × concurrency) a crash can repeat.
+                let room = self.policy.concurrency;
                 let now = self.clock.now();
                 let batch = store::claim(
                     &self.db,
                     &self.worker,
-                    (room * 2).min(2000) as i64,
+                    room.min(2000) as i64,
                     now + self.policy.lease,
                     now,
                 )
@@ -400,9 +420,18 @@ impl Dispatcher {
         let mut failed = None;
         while rx.recv_many(&mut buf, FINALISE_BATCH).await > 0 {
             // Keep draining after an error so no send waits forever; report the first error.
-            if failed.is_none() {
-                if let Err(e) = self.finalise(&mut seen, &buf).await {
-                    failed = Some(e);
+            // A transaction the database aborted (a deadlock, a busy SQLite) is tried again: it
+            // was rolled back whole and every update is guarded on its claim.
+            let mut tries = 0;
+            while failed.is_none() {
+                match self.finalise(&mut seen, &buf).await {
+                    Ok(()) => break,
+                    Err(e) if tries < FINALISE_TRIES && retryable(&e) => {
+                        tries += 1;
+                        tracing::warn!(error = format!("{e:#}"), tries, "recording results again");
+                        tokio::time::sleep(std::time::Duration::from_millis(10 << tries)).await;
+                    }
+                    Err(e) => failed = Some(e),
                 }
             }
             buf.clear();
@@ -417,9 +446,25 @@ impl Dispatcher {
         let txn = self.db.begin().await?;
         let mut labels = Vec::with_capacity(done.len());
         let mut entries = Vec::with_capacity(done.len());
-        for d in done {
+        let results: Vec<AttemptResult> = done
+            .iter()
+            .map(|d| self.result(&d.claimed, &d.attempt.outcome, now))
+            .collect();
+        // Accepted messages, the bulk of any batch, in multi-row statements; each still guarded
+        // on its own claim.
+        let sent: Vec<(&Claimed, &str, &str)> = done
+            .iter()
+            .zip(&results)
+            .filter_map(|(d, r)| match r {
+                AttemptResult::Sent { reference } => {
+                    Some((&d.claimed, reference.as_str(), d.identity.as_str()))
+                }
+                _ => None,
+            })
+            .collect();
+        let sent = store::finalise_sent(&txn, &sent, now).await?;
+        for (d, result) in done.iter().zip(results) {
             let c = &d.claimed;
-            let result = self.result(c, &d.attempt.outcome, now);
             if !d.attempt.dead_devices.is_empty() {
                 crate::population::store::mark_devices_dead(
                     &txn,
@@ -429,7 +474,11 @@ impl Dispatcher {
                 )
                 .await?;
             }
-            if !store::finalise(&txn, c, &result, &d.identity, now).await? {
+            let finalised = match result {
+                AttemptResult::Sent { .. } => sent.contains(&c.id),
+                _ => store::finalise(&txn, c, &result, &d.identity, now).await?,
+            };
+            if !finalised {
                 // Another worker took it over after our lease expired; its result stands.
                 tracing::warn!(
                     delivery.id = c.id,

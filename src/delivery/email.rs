@@ -1,13 +1,12 @@
-//! E-mail out: over SMTP with lettre's pooled transport, or as `.eml` files in the outbox folder.
+//! E-mail out: over SMTP through our own connection pool (`super::smtp`), or as `.eml` files in
+//! the outbox folder.
 use super::channel::{Attempt, Outcome, Outgoing, Transport};
 use crate::config::{Settings, SmtpSettings};
 use crate::domain::Channel;
 use anyhow::Context;
 use lettre::message::{Mailbox, MultiPart};
-use lettre::transport::smtp::PoolConfig;
-use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
+use lettre::Message;
 use std::path::PathBuf;
-use std::time::Duration;
 
 /// The e-mail transport: SMTP, or `.eml` files in the outbox folder.
 pub struct Email {
@@ -46,6 +45,10 @@ impl Transport for Email {
         let file = format!("delivery-{}.eml", out.delivery_id);
         self.mailer.send(&file, message).await.into()
     }
+
+    async fn shutdown(&self) {
+        self.mailer.close().await;
+    }
 }
 
 impl Email {
@@ -78,7 +81,7 @@ impl Email {
 }
 
 enum Mailer {
-    Smtp(AsyncSmtpTransport<Tokio1Executor>),
+    Smtp(Box<super::smtp::Pool>),
     Files(PathBuf),
 }
 
@@ -86,20 +89,38 @@ impl Mailer {
     fn from_settings(settings: &Settings) -> anyhow::Result<Mailer> {
         match &settings.smtp {
             SmtpSettings::Files => Ok(Mailer::Files(settings.outbox_dir.join("email"))),
-            SmtpSettings::Server { url } => {
-                let transport = AsyncSmtpTransport::<Tokio1Executor>::from_url(url.as_str())
-                    .context("TOCSIN_SMTP_URL")?
-                    .pool_config(PoolConfig::new().max_size(settings.send_concurrency as u32))
-                    .timeout(Some(Duration::from_secs(30)))
-                    .build();
-                Ok(Mailer::Smtp(transport))
+            SmtpSettings::Server { url, ca_file } => {
+                let ca = match ca_file {
+                    Some(path) => Some(
+                        std::fs::read(path)
+                            .with_context(|| format!("TOCSIN_SMTP_CA_FILE: {}", path.display()))?,
+                    ),
+                    None => None,
+                };
+                let endpoint = super::smtp::Endpoint::from_url(url, ca.as_deref())
+                    .map_err(|m| anyhow::anyhow!("TOCSIN_SMTP_URL: {m}"))?;
+                if let Some(warning) = settings.smtp.warning() {
+                    static ONCE: std::sync::Once = std::sync::Once::new();
+                    ONCE.call_once(|| tracing::warn!(smtp = ?endpoint, "{warning}"));
+                }
+                Ok(Mailer::Smtp(Box::new(super::smtp::Pool::new(
+                    endpoint,
+                    settings.send_concurrency,
+                ))))
             }
+        }
+    }
+
+    /// Sends `QUIT` on the SMTP connections.
+    async fn close(&self) {
+        if let Mailer::Smtp(pool) = self {
+            pool.close().await;
         }
     }
 
     async fn send(&self, file: &str, message: Message) -> Outcome {
         match self {
-            Mailer::Smtp(t) => match t.send(message).await {
+            Mailer::Smtp(pool) => match pool.send(message.envelope(), &message.formatted()).await {
                 Ok(res) => Outcome::Sent(format!(
                     "{} {}",
                     res.code(),

@@ -16,6 +16,7 @@ mod files;
 pub mod progress;
 pub mod push;
 pub mod sms;
+pub mod smtp;
 pub mod status;
 pub mod store;
 pub mod wire;

@@ -134,9 +134,13 @@ fn claimed(r: &sea_orm::QueryResult) -> Result<Claimed, DbErr> {
 const RETURNING: &str =
     "RETURNING id, notice_id, incident_id, subject_id, channel, attempts, max_attempts, created_at";
 
-/// Claims up to `limit` due deliveries for `worker`: pending and due, or sending under a lease
-/// that expired (its worker died) with attempts left; never those of a paused or cancelled
+/// Claims up to `limit` due deliveries for `worker`: sending under a lease that expired (its
+/// worker died) with attempts left, then pending and due; never those of a paused or cancelled
 /// incident.
+///
+/// Two statements, each an ordered range of `idx_deliveries_due` (status, next_attempt_at)
+/// that stops at `limit`: one query with an `OR` of both made SQLite collect and sort every
+/// pending row on each claim (quadratic over a dispatch).
 pub async fn claim(
     db: &impl TransactionTrait,
     worker: &str,
@@ -150,29 +154,45 @@ pub async fn claim(
     } else {
         ""
     };
-    let sql = format!(
-        "UPDATE deliveries SET status = 'sending', attempts = attempts + 1, lease_until = ?, \
-         claimed_by = ?, updated_at = ? WHERE id IN (SELECT d.id FROM deliveries d \
-         WHERE ((d.status = 'pending' AND d.next_attempt_at <= ?) \
-         OR (d.status = 'sending' AND d.lease_until < ? AND d.attempts < d.max_attempts)) \
-         AND NOT EXISTS (SELECT 1 FROM incidents i WHERE i.id = d.incident_id \
-         AND i.delivery_state <> 'running') \
-         ORDER BY d.next_attempt_at, d.id LIMIT ?{lock}) {RETURNING}"
+    let claim = |which: &str, order: &str| {
+        format!(
+            "UPDATE deliveries SET status = 'sending', attempts = attempts + 1, lease_until = ?, \
+             claimed_by = ?, updated_at = ? WHERE id IN (SELECT d.id FROM deliveries d \
+             WHERE {which} \
+             AND NOT EXISTS (SELECT 1 FROM incidents i WHERE i.id = d.incident_id \
+             AND i.delivery_state <> 'running') \
+             ORDER BY {order}, d.id LIMIT ?{lock}) {RETURNING}"
+        )
+    };
+    let expired = claim(
+        "d.status = 'sending' AND d.lease_until < ? AND d.attempts < d.max_attempts",
+        "d.lease_until",
     );
-    let rows = txn
-        .query_all(stmt(
-            txn.get_database_backend(),
-            &sql,
-            [
-                lease_until.into(),
-                worker.into(),
-                now.into(),
-                now.into(),
-                now.into(),
-                limit.into(),
-            ],
-        ))
-        .await?;
+    let due = claim(
+        "d.status = 'pending' AND d.next_attempt_at <= ?",
+        "d.next_attempt_at",
+    );
+    let mut rows = Vec::new();
+    for sql in [expired, due] {
+        let left = limit - rows.len() as i64;
+        if left <= 0 {
+            break;
+        }
+        rows.extend(
+            txn.query_all(stmt(
+                txn.get_database_backend(),
+                &sql,
+                [
+                    lease_until.into(),
+                    worker.into(),
+                    now.into(),
+                    now.into(),
+                    left.into(),
+                ],
+            ))
+            .await?,
+        );
+    }
     txn.commit().await?;
     rows.iter().map(claimed).collect()
 }
@@ -200,10 +220,18 @@ pub async fn renew(
     worker: &str,
     lease_until: DateTime<Utc>,
 ) -> Result<u64, DbErr> {
+    // On PostgreSQL rows being finalised right now are skipped (they are leaving `sending`):
+    // waiting on them, in another order than the finaliser's, was a deadlock.
+    let sql = if is_postgres(db) {
+        "UPDATE deliveries SET lease_until = ? WHERE id IN (SELECT id FROM deliveries \
+         WHERE claimed_by = ? AND status = 'sending' FOR UPDATE SKIP LOCKED)"
+    } else {
+        "UPDATE deliveries SET lease_until = ? WHERE claimed_by = ? AND status = 'sending'"
+    };
     Ok(db
         .execute(stmt(
             db.get_database_backend(),
-            "UPDATE deliveries SET lease_until = ? WHERE claimed_by = ? AND status = 'sending'",
+            sql,
             [lease_until.into(), worker.into()],
         ))
         .await?
@@ -267,6 +295,51 @@ pub async fn finalise(
         .execute(stmt(db.get_database_backend(), &sql, values))
         .await?;
     Ok(res.rows_affected() == 1)
+}
+
+/// Rows per multi-row statement of [`finalise_sent`].
+const SENT_PER_STATEMENT: usize = 256;
+
+/// Records many accepted messages at once: the update of [`finalise`] for
+/// [`AttemptResult::Sent`], guarded on each claim the same way, as one statement per
+/// `SENT_PER_STATEMENT` rows (`UPDATE … FROM (VALUES …)`; SQLite 3.33+, PostgreSQL). Each item
+/// is (claim, provider reference, identity); returns the ids updated (a row another worker
+/// took over is not among them).
+pub async fn finalise_sent(
+    db: &impl ConnectionTrait,
+    sent: &[(&Claimed, &str, &str)],
+    now: DateTime<Utc>,
+) -> Result<std::collections::HashSet<i64>, DbErr> {
+    let mut updated = std::collections::HashSet::with_capacity(sent.len());
+    // Rows in id order, like every other multi-row lock taker.
+    let mut sent = sent.to_vec();
+    sent.sort_unstable_by_key(|(c, _, _)| c.id);
+    for chunk in sent.chunks(SENT_PER_STATEMENT) {
+        let rows = vec!["(?, ?, ?, ?)"; chunk.len()].join(", ");
+        let sql = format!(
+            "UPDATE deliveries SET status = 'sent', sent_at = ?, provider_ref = v.column3, \
+             message_id = v.column4, lease_until = NULL, claimed_by = NULL, last_error = NULL, \
+             updated_at = ? FROM (VALUES {rows}) AS v WHERE deliveries.id = v.column1 \
+             AND deliveries.status = 'sending' AND deliveries.attempts = v.column2 \
+             RETURNING deliveries.id"
+        );
+        let mut values: Vec<DbValue> = Vec::with_capacity(2 + chunk.len() * 4);
+        values.push(now.into());
+        values.push(now.into());
+        for (c, reference, identity) in chunk {
+            values.push(c.id.into());
+            values.push(c.attempts.into());
+            values.push((*reference).into());
+            values.push((*identity).into());
+        }
+        for r in db
+            .query_all(stmt(db.get_database_backend(), &sql, values))
+            .await?
+        {
+            updated.insert(r.try_get::<i64>("", "id")?);
+        }
+    }
+    Ok(updated)
 }
 
 /// A provider's later word on a sent message (an SMS status callback), found by the

@@ -96,6 +96,11 @@ async fn a_bad_setting_stops_start_up_naming_the_variable() {
         ("TOCSIN_DATABASE_URL", "mysql://localhost/x"),
         ("TOCSIN_ADDR", "not-an-address"),
         ("TOCSIN_SMTP_URL", "http://mail.example.com"),
+        // Credentials that smtp:// without required TLS would send in clear text.
+        (
+            "TOCSIN_SMTP_URL",
+            "smtp://relay:s3cret@mail.example.com:587",
+        ),
         ("TOCSIN_PDF_FONT", "/nonexistent/NotoSans.ttf"),
     ] {
         let out = tocsin(&db).arg("serve").env(var, value).output().unwrap();
@@ -105,6 +110,7 @@ async fn a_bad_setting_stops_start_up_naming_the_variable() {
             err.contains(&format!("configuration error: {var}:")),
             "{err}"
         );
+        assert!(!err.contains("s3cret"), "never the password: {err}");
     }
 }
 

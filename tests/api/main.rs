@@ -36,6 +36,7 @@ mod signing;
 mod sms;
 mod sms_callbacks;
 mod sms_offline;
+mod smtp_pool;
 mod smtp_selftest;
 mod subjects;
 mod wire;

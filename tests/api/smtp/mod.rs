@@ -4,8 +4,9 @@
 //! `mailin` crate's session state machine; this file adds the TCP accept loop (one std thread
 //! per connection, so it works under any Tokio runtime flavour and from blocking tests), the
 //! per-recipient behaviour tests set (`reject`, `defer`), and what the tests read back
-//! (`received`, `rejections`, `wait_for`). Plain text only: STARTTLS and AUTH are not offered, so
-//! point the app at it with `TOCSIN_SMTP_URL = server.url()` (`smtp://127.0.0.1:PORT`).
+//! (`received`, `rejections`, `wait_for`). `start` serves plain text (no STARTTLS, no AUTH):
+//! point the app at it with `TOCSIN_SMTP_URL = server.url()` (`smtp://127.0.0.1:PORT`);
+//! `start_tls` serves STARTTLS or implicit TLS with a certificate made on the spot (`tls.rs`).
 //!
 //! ```ignore
 //! let smtp = SmtpServer::start();
@@ -16,9 +17,12 @@
 //! assert_eq!(mails[0].text(), "Hello\n");
 //! ```
 #![allow(dead_code)] // shared by every test file; not each uses every helper
+mod received;
+mod tls;
+pub use received::Received;
+pub use tls::TlsMode;
 
 use mailin::{response, Action, Handler, Response, SessionBuilder};
-use mailparse::{DispositionType, MailHeaderMap, ParsedMail};
 use std::collections::HashMap;
 use std::io::{self, BufRead, BufReader, Write};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
@@ -30,104 +34,11 @@ use std::time::Duration;
 /// The reply code the server gives a deferred recipient.
 pub const DEFER_CODE: u16 = 451;
 
-/// One message the server accepted (after the final `.` of DATA got its 250).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Received {
-    /// The MAIL FROM reverse-path, without angle brackets.
-    pub from: String,
-    /// The accepted RCPT TO forward-paths, in order, as the client spelled them.
-    pub to: Vec<String>,
-    /// The message as transmitted (headers and body, CRLF line endings, dot-unstuffed; bytes
-    /// that are not UTF-8 are replaced with U+FFFD).
-    pub raw: String,
-}
-
-impl Received {
-    /// The message parsed by `mailparse`; panics (showing the raw text) if it does not parse.
-    pub fn parsed(&self) -> ParsedMail<'_> {
-        mailparse::parse_mail(self.raw.as_bytes())
-            .unwrap_or_else(|e| panic!("unparseable message ({e}):\n{}", self.raw))
-    }
-
-    /// The first top-level header of that name (case-insensitive), RFC 2047 encoded words
-    /// decoded (so a non-ASCII Subject reads as written).
-    pub fn header(&self, name: &str) -> Option<String> {
-        self.parsed().headers.get_first_value(name)
-    }
-
-    /// Every top-level header of that name, decoded, in order.
-    pub fn headers(&self, name: &str) -> Vec<String> {
-        self.parsed().headers.get_all_values(name)
-    }
-
-    /// The MIME type of the top part, lower-case, without parameters: `"multipart/alternative"`,
-    /// `"text/plain"`...
-    pub fn content_type(&self) -> String {
-        self.parsed().ctype.mimetype.to_ascii_lowercase()
-    }
-
-    /// The MIME types of every part, depth-first, the top one first.
-    pub fn part_types(&self) -> Vec<String> {
-        self.parsed()
-            .parts()
-            .map(|p| p.ctype.mimetype.to_ascii_lowercase())
-            .collect()
-    }
-
-    /// The body of the first non-attachment part of that MIME type (depth-first), with its
-    /// transfer encoding (quoted-printable, base64) and charset decoded, CRLF turned into `\n`
-    /// and trailing newlines removed (lettre ends a single-part message with an extra empty
-    /// line, a multipart one's parts without). `None` when there is no such part.
-    pub fn part(&self, mimetype: &str) -> Option<String> {
-        let parsed = self.parsed();
-        let part = parsed.parts().find(|p| {
-            p.ctype.mimetype.eq_ignore_ascii_case(mimetype)
-                && p.get_content_disposition().disposition != DispositionType::Attachment
-        })?;
-        let body = part
-            .get_body()
-            .unwrap_or_else(|e| panic!("cannot decode {mimetype} part ({e}):\n{}", self.raw));
-        Some(
-            body.replace("\r\n", "\n")
-                .trim_end_matches('\n')
-                .to_string(),
-        )
-    }
-
-    /// The decoded text/plain part (see [`Received::part`]); panics if there is none.
-    pub fn text(&self) -> String {
-        self.part("text/plain")
-            .unwrap_or_else(|| self.missing("text/plain"))
-    }
-
-    /// The decoded text/html part (see [`Received::part`]); panics if there is none.
-    pub fn html(&self) -> String {
-        self.part("text/html")
-            .unwrap_or_else(|| self.missing("text/html"))
-    }
-
-    fn missing(&self, mimetype: &str) -> ! {
-        panic!(
-            "no {mimetype} part; parts are {:?}; message:\n{}",
-            self.part_types(),
-            self.raw
-        )
-    }
-
-    /// One line for failure messages: envelope and subject.
-    pub fn summary(&self) -> String {
-        let subject = mailparse::parse_mail(self.raw.as_bytes())
-            .ok()
-            .and_then(|m| m.headers.get_first_value("Subject"))
-            .unwrap_or_default();
-        format!("from <{}> to {:?} subject {subject:?}", self.from, self.to)
-    }
-}
-
 /// The test SMTP server. Serves until dropped; dropping it closes every open connection.
 pub struct SmtpServer {
     addr: SocketAddr,
     shared: Arc<Shared>,
+    tls: Option<Arc<tls::Tls>>,
     accept: Option<JoinHandle<()>>,
 }
 
@@ -139,6 +50,11 @@ enum Rule {
     },
     /// Take the message, but answer its final `.` only once released.
     Hold,
+    /// Answer `RCPT TO` with this code (421) and close the connection, `remaining` times.
+    Close {
+        code: u16,
+        remaining: u32,
+    },
 }
 
 #[derive(Default)]
@@ -215,6 +131,16 @@ impl Shared {
 impl SmtpServer {
     /// Binds 127.0.0.1 on a free port and serves in background threads.
     pub fn start() -> SmtpServer {
+        SmtpServer::serve(None)
+    }
+
+    /// A server speaking TLS (STARTTLS, or implicit TLS from the first byte) with a
+    /// self-signed certificate for 127.0.0.1 and localhost ([`SmtpServer::ca_pem`]).
+    pub fn start_tls(mode: TlsMode) -> SmtpServer {
+        SmtpServer::serve(Some(Arc::new(tls::Tls::new(mode))))
+    }
+
+    fn serve(tls: Option<Arc<tls::Tls>>) -> SmtpServer {
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind test SMTP server");
         let addr = listener.local_addr().expect("test SMTP server address");
         let shared = Arc::new(Shared {
@@ -224,14 +150,16 @@ impl SmtpServer {
         });
         let accept = {
             let shared = shared.clone();
+            let tls = tls.clone();
             thread::Builder::new()
                 .name(format!("smtp-accept-{}", addr.port()))
-                .spawn(move || accept_loop(listener, shared))
+                .spawn(move || accept_loop(listener, shared, tls))
                 .expect("spawn test SMTP server")
         };
         SmtpServer {
             addr,
             shared,
+            tls,
             accept: Some(accept),
         }
     }
@@ -244,9 +172,39 @@ impl SmtpServer {
         self.addr.port()
     }
 
-    /// `smtp://127.0.0.1:PORT`: the app's `TOCSIN_SMTP_URL` (plain text, no STARTTLS).
+    /// The app's `TOCSIN_SMTP_URL`: `smtp://127.0.0.1:PORT` (plain text, no STARTTLS), or
+    /// with `?tls=required` (STARTTLS), or `smtps://127.0.0.1:PORT`.
     pub fn url(&self) -> String {
-        format!("smtp://{}", self.addr)
+        match self.tls.as_deref().map(|t| t.mode) {
+            None => format!("smtp://{}", self.addr),
+            Some(TlsMode::StartTls) => format!("smtp://{}?tls=required", self.addr),
+            Some(TlsMode::Implicit) => format!("smtps://{}", self.addr),
+        }
+    }
+
+    /// The PEM of the self-signed certificate (`TOCSIN_SMTP_CA_FILE`) of a TLS server.
+    pub fn ca_pem(&self) -> String {
+        self.tls.as_ref().expect("a TLS server").ca_pem.clone()
+    }
+
+    /// Answer the next `times` `RCPT TO`s of `address` with `code` (421: the server is going
+    /// away) and close the connection right after, as a server shutting down does.
+    pub fn close_on(&self, address: &str, code: u16, times: u32) {
+        self.set_rule(
+            address,
+            Rule::Close {
+                code,
+                remaining: times,
+            },
+        );
+    }
+
+    /// Cuts every open connection (idle ones in a client's pool included) without a word, as a
+    /// restarted server or a broken network does.
+    pub fn drop_connections(&self) {
+        for (_, stream) in self.shared.lock().open.drain() {
+            let _ = stream.shutdown(Shutdown::Both);
+        }
     }
 
     /// Refuse every `RCPT TO` of `address` (case-insensitive) with `code` (4xx or 5xx, e.g. 550
@@ -321,6 +279,26 @@ impl SmtpServer {
         self.shared.lock().rejections.clone()
     }
 
+    /// How many connections are open now.
+    pub fn open_connections(&self) -> usize {
+        self.shared.lock().open.len()
+    }
+
+    /// Waits until at most `n` connections are open (clients said QUIT); panics after
+    /// `timeout`.
+    pub async fn wait_for_open_async(&self, n: usize, timeout: Duration) {
+        let shared = self.shared.clone();
+        unblock(move || {
+            let state = shared.wait_until(timeout, |s| s.open.len() <= n);
+            assert!(
+                state.open.len() <= n,
+                "waited {timeout:?} for at most {n} open connection(s), {} open",
+                state.open.len()
+            );
+        })
+        .await
+    }
+
     /// How many TCP connections the server has accepted so far.
     pub fn connections(&self) -> usize {
         self.shared.lock().connections_accepted
@@ -380,7 +358,7 @@ impl Drop for SmtpServer {
     }
 }
 
-fn accept_loop(listener: TcpListener, shared: Arc<Shared>) {
+fn accept_loop(listener: TcpListener, shared: Arc<Shared>, tls: Option<Arc<tls::Tls>>) {
     for stream in listener.incoming() {
         if shared.stopping.load(Ordering::SeqCst) {
             return;
@@ -396,12 +374,14 @@ fn accept_loop(listener: TcpListener, shared: Arc<Shared>) {
             id
         };
         let shared = shared.clone();
+        let tls = tls.clone();
         let spawned = thread::Builder::new()
             .name(format!("smtp-conn-{id}"))
             .spawn(move || {
                 // An I/O error means the client went away; nothing to report.
-                let _ = serve(stream, &shared);
+                let _ = serve(stream, &shared, tls.as_deref());
                 shared.lock().open.remove(&id);
+                shared.changed.notify_all();
             });
         if spawned.is_err() {
             return;
@@ -410,14 +390,27 @@ fn accept_loop(listener: TcpListener, shared: Arc<Shared>) {
 }
 
 /// One SMTP session: feed each line to mailin's state machine, write back what it answers.
-fn serve(stream: TcpStream, shared: &Arc<Shared>) -> io::Result<()> {
+fn serve(stream: TcpStream, shared: &Arc<Shared>, tls: Option<&tls::Tls>) -> io::Result<()> {
     stream.set_nodelay(true)?;
     let ip = stream.peer_addr()?.ip();
-    let mut writer = stream.try_clone()?;
-    let mut reader = BufReader::new(stream);
-    // No STARTTLS, no AUTH: the EHLO reply offers 8BITMIME only.
-    let mut session = SessionBuilder::new("tocsin-test-smtp").build(ip, Connection::new(shared));
-    writer.write_all(&session.greeting().buffer()?)?;
+    let closing = Arc::new(AtomicBool::new(false));
+    let tls_on = Arc::new(AtomicBool::new(false));
+    let mut builder = SessionBuilder::new("tocsin-test-smtp");
+    if tls.is_some_and(|t| t.mode == TlsMode::StartTls) {
+        builder.enable_start_tls();
+    }
+    // Without TLS the EHLO reply offers 8BITMIME only; no AUTH.
+    let mut session = builder.build(ip, Connection::new(shared, &closing, &tls_on));
+    let mut conn = match tls {
+        Some(t) if t.mode == TlsMode::Implicit => {
+            session.tls_active();
+            tls_on.store(true, Ordering::SeqCst);
+            tls::Stream::Tls(Box::new(t.accept(stream)?))
+        }
+        _ => tls::Stream::Plain(stream),
+    };
+    let mut reader = BufReader::new(conn);
+    reader.get_mut().write_all(&session.greeting().buffer()?)?;
     let mut line = Vec::with_capacity(1024);
     loop {
         line.clear();
@@ -427,16 +420,29 @@ fn serve(stream: TcpStream, shared: &Arc<Shared>) -> io::Result<()> {
         let res = session.process(&line);
         match res.action {
             Action::NoReply => {}
-            Action::Reply => writer.write_all(&res.buffer()?)?,
+            Action::Reply => reader.get_mut().write_all(&res.buffer()?)?,
             Action::Close => {
-                writer.write_all(&res.buffer()?)?;
+                reader.get_mut().write_all(&res.buffer()?)?;
                 return Ok(());
             }
-            // Never offered, so never reached.
             Action::UpgradeTls => {
-                writer.write_all(b"454 TLS not available\r\n")?;
-                return Ok(());
+                let Some(t) = tls.filter(|_| !tls_on.load(Ordering::SeqCst)) else {
+                    reader.get_mut().write_all(b"454 TLS not available\r\n")?;
+                    return Ok(());
+                };
+                reader.get_mut().write_all(&res.buffer()?)?;
+                let tls::Stream::Plain(tcp) = reader.into_inner() else {
+                    unreachable!("TLS is started once")
+                };
+                conn = tls::Stream::Tls(Box::new(t.accept(tcp)?));
+                reader = BufReader::new(conn);
+                session.tls_active();
+                tls_on.store(true, Ordering::SeqCst);
             }
+        }
+        if closing.load(Ordering::SeqCst) {
+            reader.get_mut().flush()?;
+            return Ok(());
         }
     }
 }
@@ -444,15 +450,20 @@ fn serve(stream: TcpStream, shared: &Arc<Shared>) -> io::Result<()> {
 /// mailin's per-connection handler: applies the recipient rules and records accepted mail.
 struct Connection {
     shared: Arc<Shared>,
+    /// Set when a reply must be the connection's last.
+    closing: Arc<AtomicBool>,
+    tls: Arc<AtomicBool>,
     from: String,
     to: Vec<String>,
     data: Vec<u8>,
 }
 
 impl Connection {
-    fn new(shared: &Arc<Shared>) -> Self {
+    fn new(shared: &Arc<Shared>, closing: &Arc<AtomicBool>, tls: &Arc<AtomicBool>) -> Self {
         Connection {
             shared: shared.clone(),
+            closing: closing.clone(),
+            tls: tls.clone(),
             from: String::new(),
             to: Vec::new(),
             data: Vec::new(),
@@ -469,12 +480,19 @@ impl Handler for Connection {
                 *remaining -= 1;
                 DEFER_CODE
             }
+            Some(Rule::Close { code, remaining }) if *remaining > 0 => {
+                *remaining -= 1;
+                self.closing.store(true, Ordering::SeqCst);
+                *code
+            }
             _ => return response::OK,
         };
         state.rejections.push((to.to_string(), code));
         drop(state);
         self.shared.changed.notify_all();
-        let text = if code >= 500 {
+        let text = if self.closing.load(Ordering::SeqCst) {
+            "4.3.2 Service shutting down, closing connection (test server)".to_string()
+        } else if code >= 500 {
             format!("5.1.1 <{to}>: recipient rejected (test server)")
         } else {
             format!("4.2.0 <{to}>: recipient deferred, try again later (test server)")
@@ -519,6 +537,7 @@ impl Handler for Connection {
             from: std::mem::take(&mut self.from),
             to: std::mem::take(&mut self.to),
             raw: String::from_utf8_lossy(&std::mem::take(&mut self.data)).into_owned(),
+            tls: self.tls.load(Ordering::SeqCst),
         };
         let id = {
             let mut state = self.shared.lock();
