@@ -15,6 +15,7 @@ mod m20261201_000011_idempotency;
 mod m20261201_000012_obligation_facts;
 mod m20261201_000013_report_versions;
 mod m20261201_000014_sessions;
+mod m20261201_000015_console_indexes;
 
 pub struct Migrator;
 
@@ -35,6 +36,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000012_obligation_facts::Migration),
             Box::new(m20261201_000013_report_versions::Migration),
             Box::new(m20261201_000014_sessions::Migration),
+            Box::new(m20261201_000015_console_indexes::Migration),
         ]
     }
 }

@@ -73,6 +73,7 @@ async fn show_preview(
         links: &state.links,
         sms_max_segments: state.settings.channels.sms_max_segments,
         announcement_url: announcement_url(&state, id).await?,
+        counts: None,
     };
     let p = preview(&state.db, input, id, &q.external_id, channel).await?;
     Ok(Json(json!(p)))

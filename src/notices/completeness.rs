@@ -189,8 +189,19 @@ pub async fn completeness(
     now: DateTime<Utc>,
 ) -> Result<Completeness, NoticeError> {
     let people = PopulationFacts::load(db, i.id).await?.counts();
-    let found = findings(playbooks, i, &people, now);
-    Ok(check(playbooks, i, &people, &found))
+    Ok(completeness_of(playbooks, i, &people, now))
+}
+
+/// [`completeness`] for population counts already read (a page that also previews reads
+/// them once).
+pub fn completeness_of(
+    playbooks: &Playbooks,
+    i: &Incident,
+    people: &crate::playbooks::jurisdictions::Counts,
+    now: DateTime<Utc>,
+) -> Completeness {
+    let found = findings(playbooks, i, people, now);
+    check(playbooks, i, people, &found)
 }
 
 /// Each person's content, by where they live: the statements their jurisdictions require and

@@ -12,6 +12,7 @@ use crate::auth::Action;
 use crate::domain::Channel;
 use crate::error::AppError;
 use crate::incidents::{self, Incident, Status};
+use crate::playbooks::jurisdictions::Counts;
 use crate::web::console::{tabs, Console, Flash, FormData, PageError, PageResult};
 use axum::extract::{Path, Query, State};
 use axum::routing::{get, post};
@@ -92,6 +93,7 @@ async fn cell(
     announcement: &Option<String>,
     external_id: &str,
     channel: Channel,
+    counts: &Counts,
 ) -> Result<Value, PageError> {
     let input = PreviewInput {
         templates: &state.templates,
@@ -99,6 +101,7 @@ async fn cell(
         links: &state.links,
         sms_max_segments: state.settings.channels.sms_max_segments,
         announcement_url: announcement.clone(),
+        counts: Some(counts.clone()),
     };
     // Every key present, so the strict template can ask for any.
     let none = |why: &str| {
@@ -206,10 +209,12 @@ async fn show(
     );
     let readable = cx.can(Action::NoticesRead);
     data.insert("readable".into(), json!(readable));
+    // The population's counts, read once for the check and every preview.
+    let counts = crate::population::PopulationFacts::load(&state.db, id)
+        .await?
+        .counts();
     let check =
-        super::completeness::completeness(&state.db, &state.playbooks, &i, state.clock.now())
-            .await
-            .map_err(|e| PageError::from(AppError::from(e)))?;
+        super::completeness::completeness_of(&state.playbooks, &i, &counts, state.clock.now());
     data.insert(
         "completeness".into(),
         json!({
@@ -240,7 +245,7 @@ async fn show(
         for channel in channels(&i) {
             let mut cells = Vec::new();
             for p in &who {
-                cells.push(cell(&state, &cx, id, &announcement, p, channel).await?);
+                cells.push(cell(&state, &cx, id, &announcement, p, channel, &counts).await?);
             }
             previews.push(json!({
                 "channel": channel.as_str(),

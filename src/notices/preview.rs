@@ -44,6 +44,9 @@ pub struct PreviewInput<'a> {
     pub links: &'a Links,
     pub sms_max_segments: usize,
     pub announcement_url: Option<String>,
+    /// The population's counts per jurisdiction when the caller has read them already (a page
+    /// of previews reads them once); read here otherwise.
+    pub counts: Option<crate::playbooks::jurisdictions::Counts>,
 }
 
 pub async fn preview(
@@ -64,9 +67,12 @@ pub async fn preview(
             // Not composed yet: what it would say now, with a stand-in for the person's link,
             // in the variant where they live.
             let base = NoticeContent::build(&inc, input.playbooks, input.announcement_url);
-            let counts = population::PopulationFacts::load(db, incident_id)
-                .await?
-                .counts();
+            let counts = match input.counts {
+                Some(counts) => counts,
+                None => population::PopulationFacts::load(db, incident_id)
+                    .await?
+                    .counts(),
+            };
             let found =
                 super::completeness::findings(input.playbooks, &inc, &counts, chrono::Utc::now());
             let mut per_person = super::completeness::PerPerson::new(input.playbooks, base, found);

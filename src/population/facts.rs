@@ -59,6 +59,20 @@ impl PopulationFacts {
         Ok(Self::from_groups(groups))
     }
 
+    /// How many people an incident's population holds, and nothing more: one `COUNT(*)` over
+    /// the incident's index range, for lists that show only the total (cheaper than `load`,
+    /// which groups by jurisdiction).
+    pub async fn total(db: &impl ConnectionTrait, incident_id: i64) -> Result<u64, DbErr> {
+        let n: Option<i64> = incident_population::Entity::find()
+            .select_only()
+            .column_as(Expr::col(Asterisk).count(), "n")
+            .filter(incident_population::Column::IncidentId.eq(incident_id))
+            .into_tuple()
+            .one(db)
+            .await?;
+        Ok(n.and_then(|n| u64::try_from(n).ok()).unwrap_or(0))
+    }
+
     /// Folds `(country, region, count)` groups into totals. Codes are compared upper-case and
     /// blanks count as unknown, whatever wrote the snapshot.
     pub fn from_groups(

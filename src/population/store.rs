@@ -7,11 +7,11 @@ use chrono::{DateTime, Utc};
 use sea_orm::{ConnectionTrait, DbErr, Value as DbValue};
 use std::collections::HashSet;
 
-/// Snapshot of each subject's jurisdiction and reachability as it is now.
+/// Snapshot of each subject's jurisdiction, reachability and locale as they are now.
 const INSERT_FROM_SUBJECTS: &str = "INSERT INTO incident_population \
-    (incident_id, subject_id, external_id, country, region, has_email, has_phone, has_push, reason, added_at) \
+    (incident_id, subject_id, external_id, country, region, has_email, has_phone, has_push, locale, reason, added_at) \
     SELECT ?, s.id, s.external_id, s.country, s.region, s.email IS NOT NULL, s.phone IS NOT NULL, \
-    EXISTS (SELECT 1 FROM subject_devices d WHERE d.subject_id = s.id), ?, ? FROM subjects s WHERE ";
+    EXISTS (SELECT 1 FROM subject_devices d WHERE d.subject_id = s.id), s.locale, ?, ? FROM subjects s WHERE ";
 
 /// Adds the subjects with these external ids; returns how many were added and which of the
 /// ids are not in the registry.
@@ -120,13 +120,16 @@ pub async fn unreachable(
         .map(|n| n.unwrap_or(0))
 }
 
-/// Where the people with no contact point on any of `channels` live: `(country, region, n)`
-/// groups, for `PopulationFacts::from_groups` (substitute notice before dispatch).
-pub async fn unreachable_groups(
+/// Everyone in the population and those with no contact point on any of `channels` (as
+/// snapshotted), by where they live, in one pass over the incident's range of
+/// `idx_incident_population_reach` (which holds every column read): `(country, region,
+/// people, unreachable)` groups. `PopulationFacts::from_groups` folds either count (the
+/// obligations read both before dispatch).
+pub async fn groups_with_unreachable(
     db: &impl ConnectionTrait,
     incident_id: i64,
     channels: &[Channel],
-) -> Result<Vec<(Option<String>, Option<String>, i64)>, DbErr> {
+) -> Result<Vec<(Option<String>, Option<String>, i64, i64)>, DbErr> {
     let usable: Vec<&str> = channels
         .iter()
         .map(|c| match c {
@@ -144,8 +147,9 @@ pub async fn unreachable_groups(
         .query_all(stmt(
             db.get_database_backend(),
             &format!(
-                "SELECT country, region, COUNT(*) AS n FROM incident_population \
-                 WHERE incident_id = ? AND NOT ({reachable}) GROUP BY country, region"
+                "SELECT country, region, COUNT(*) AS n, \
+                 SUM(CASE WHEN {reachable} THEN 0 ELSE 1 END) AS u FROM incident_population \
+                 WHERE incident_id = ? GROUP BY country, region"
             ),
             [incident_id.into()],
         ))
@@ -156,6 +160,7 @@ pub async fn unreachable_groups(
                 r.try_get("", "country")?,
                 r.try_get("", "region")?,
                 r.try_get("", "n")?,
+                r.try_get::<Option<i64>>("", "u")?.unwrap_or(0),
             ))
         })
         .collect()
@@ -323,19 +328,63 @@ pub async fn mark_devices_dead(
 
 /// The first person (by position) of each locale in an incident's population, up to `limit`
 /// locales, as `(external id, locale)`: whose notices the console previews side by side.
+///
+/// Locales are those snapshotted when each person was added. A handful of index seeks on
+/// `idx_incident_population_locale` (incident, locale, id), however large the population: the
+/// distinct locales one after the other (a loose index scan, written as a recursive query that
+/// both databases run), the first position of each and of the people without a locale; no
+/// grouping of the population.
 pub async fn samples_by_locale(
     db: &impl ConnectionTrait,
     incident_id: i64,
     limit: i64,
 ) -> Result<Vec<(String, Option<String>)>, DbErr> {
+    let backend = db.get_database_backend();
+    let firsts = db
+        .query_all(stmt(
+            backend,
+            "WITH RECURSIVE l(locale) AS ( \
+               SELECT (SELECT q.locale FROM incident_population q WHERE q.incident_id = ? \
+                       AND q.locale IS NOT NULL ORDER BY q.locale LIMIT 1) \
+               UNION ALL \
+               SELECT (SELECT q.locale FROM incident_population q WHERE q.incident_id = ? \
+                       AND q.locale > l.locale ORDER BY q.locale LIMIT 1) \
+               FROM l WHERE l.locale IS NOT NULL) \
+             SELECT (SELECT q.id FROM incident_population q WHERE q.incident_id = ? \
+                     AND q.locale = l.locale ORDER BY q.id LIMIT 1) AS first \
+             FROM l WHERE l.locale IS NOT NULL \
+             UNION ALL \
+             SELECT (SELECT q.id FROM incident_population q WHERE q.incident_id = ? \
+                     AND q.locale IS NULL ORDER BY q.id LIMIT 1) AS first",
+            [
+                incident_id.into(),
+                incident_id.into(),
+                incident_id.into(),
+                incident_id.into(),
+            ],
+        ))
+        .await?;
+    let mut firsts: Vec<i64> = firsts
+        .into_iter()
+        .map(|r| r.try_get::<Option<i64>>("", "first"))
+        .collect::<Result<Vec<_>, _>>()?
+        .into_iter()
+        .flatten()
+        .collect();
+    firsts.sort_unstable();
+    firsts.truncate(usize::try_from(limit).unwrap_or(0));
+    if firsts.is_empty() {
+        return Ok(Vec::new());
+    }
+    let marks = vec!["?"; firsts.len()].join(",");
     let rows = db
         .query_all(stmt(
-            db.get_database_backend(),
-            "SELECT p.external_id, s.locale FROM incident_population p \
-             JOIN subjects s ON s.id = p.subject_id WHERE p.id IN \
-             (SELECT MIN(q.id) FROM incident_population q JOIN subjects t ON t.id = q.subject_id \
-              WHERE q.incident_id = ? GROUP BY t.locale) ORDER BY p.id LIMIT ?",
-            [incident_id.into(), limit.into()],
+            backend,
+            &format!(
+                "SELECT p.external_id, s.locale FROM incident_population p \
+                 JOIN subjects s ON s.id = p.subject_id WHERE p.id IN ({marks}) ORDER BY p.id"
+            ),
+            firsts.into_iter().map(DbValue::from),
         ))
         .await?;
     rows.into_iter()

@@ -87,9 +87,9 @@ async fn overview(State(state): State<AppState>, cx: Console) -> PageResult {
     let mut rows = Vec::new();
     let mut attention = Vec::new();
     for i in &open {
-        let facts = PopulationFacts::load(&state.db, i.id).await?;
+        let people = PopulationFacts::total(&state.db, i.id).await?;
         let mut r = row(i, &cx.base, &cx.locale);
-        r["people"] = json!(cx.locale.number(facts.total as i64));
+        r["people"] = json!(cx.locale.number(people as i64));
         r["deadline"] = next_deadline(&state, i.id, &cx.locale).await?;
         rows.push(r);
         if delivery && i.notices.dispatched_at.is_some() {
@@ -143,8 +143,8 @@ async fn list(
     let mut rows: Vec<Value> = Vec::with_capacity(incidents.len());
     for i in &incidents {
         let mut r = row(i, &cx.base, &cx.locale);
-        let facts = PopulationFacts::load(&state.db, i.id).await?;
-        r["people"] = json!(cx.locale.number(facts.total as i64));
+        let people = PopulationFacts::total(&state.db, i.id).await?;
+        r["people"] = json!(cx.locale.number(people as i64));
         // A closed incident has no clock left to show.
         r["deadline"] = if i.status == Status::Closed {
             Value::Null

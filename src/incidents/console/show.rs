@@ -47,7 +47,7 @@ fn who(label: &str) -> String {
 async fn show(State(state): State<AppState>, cx: Console, Path(id): Path<i64>) -> PageResult {
     cx.require(Action::IncidentsRead)?;
     let i = store::find(&state.db, id).await?;
-    let facts = PopulationFacts::load(&state.db, id).await?;
+    let people = PopulationFacts::total(&state.db, id).await?;
     let kind = state.playbooks.kinds.get(&i.kind);
     let events: Vec<Value> = store::timeline(&state.db, id)
         .await?
@@ -97,7 +97,7 @@ async fn show(State(state): State<AppState>, cx: Console, Path(id): Path<i64>) -
                 "created_at": l.time(Some(i.created_at)),
                 "updated_at": l.time(Some(i.updated_at)),
             },
-            "people": l.number(facts.total as i64),
+            "people": l.number(people as i64),
             "deadline": deadline,
             "timeline": events,
             "moves": moves,

@@ -28,11 +28,24 @@ pub async fn gather(
     playbooks: &Playbooks,
     i: &Incident,
 ) -> Result<Gathered, DbErr> {
-    let people = PopulationFacts::load(db, i.id).await?;
-    let unreachable = if i.notices.dispatched_at.is_some() {
-        crate::delivery::store::unreached_groups(db, i.id).await?
+    // Before dispatch, both counts come from one pass over the population's index.
+    let (people, unreachable) = if i.notices.dispatched_at.is_some() {
+        (
+            PopulationFacts::load(db, i.id).await?,
+            crate::delivery::store::unreached_groups(db, i.id).await?,
+        )
     } else {
-        crate::population::store::unreachable_groups(db, i.id, &i.channels).await?
+        let groups =
+            crate::population::store::groups_with_unreachable(db, i.id, &i.channels).await?;
+        let unreachable = groups
+            .iter()
+            .filter(|g| g.3 > 0)
+            .map(|(c, r, _, u)| (c.clone(), r.clone(), *u))
+            .collect();
+        (
+            PopulationFacts::from_groups(groups.into_iter().map(|(c, r, n, _)| (c, r, n))),
+            unreachable,
+        )
     };
     let done = store::fulfilled(db, i.id).await?;
     let announced_at =
