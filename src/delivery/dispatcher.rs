@@ -11,22 +11,21 @@
 //! - Any number of dispatchers share one PostgreSQL (`FOR UPDATE SKIP LOCKED`).
 use super::channel::{Attempt, Channels, Outcome, Outgoing};
 use super::evidence;
+pub use super::policy::Policy;
+use super::policy::{limiters, result_label, Limiter};
 use super::store::{self, AttemptResult, Claimed};
 use crate::app::{AppState, Clock};
 use crate::config::Settings;
 use crate::domain::Channel;
 use crate::evidence::{content_sha256, ContentHash};
 use crate::metrics::Metrics;
-use chrono::{DateTime, Duration, Utc};
-use rand::Rng;
+use chrono::{DateTime, Utc};
 use sea_orm::{DatabaseConnection, TransactionTrait};
 use std::collections::HashMap;
-use std::num::NonZeroU32;
 use std::sync::Arc;
 use tokio::sync::{mpsc, Notify, Semaphore};
 use tokio_util::sync::CancellationToken;
 
-const MAX_BACKOFF_SECS: i64 = 6 * 3600;
 /// Attempts at one finaliser transaction that the database aborted.
 const FINALISE_TRIES: u32 = 5;
 
@@ -45,32 +44,6 @@ fn retryable(e: &anyhow::Error) -> bool {
 
 /// Results written per finaliser transaction at most.
 const FINALISE_BATCH: usize = 512;
-
-type Limiter = governor::DefaultDirectRateLimiter;
-
-/// How hard to try.
-#[derive(Debug, Clone, Copy)]
-pub struct Policy {
-    /// First retry delay; doubles per attempt (with jitter, capped).
-    pub retry_base: std::time::Duration,
-    /// Deliveries in flight at once.
-    pub concurrency: usize,
-    /// A delivery older than this is not retried any more (it fails and falls back).
-    pub max_age: Duration,
-    /// How long a claim holds without a heartbeat (renewed every third of it).
-    pub lease: Duration,
-}
-
-impl Policy {
-    pub fn from_settings(s: &Settings) -> Policy {
-        Policy {
-            retry_base: s.retry_base,
-            concurrency: s.send_concurrency,
-            max_age: Duration::hours(24),
-            lease: Duration::from_std(s.lease).unwrap_or(Duration::seconds(30)),
-        }
-    }
-}
 
 #[derive(Clone)]
 pub struct Dispatcher {
@@ -106,24 +79,6 @@ struct Done {
 struct Seen {
     orders: HashMap<i64, Vec<Channel>>,
     templates: HashMap<i64, Option<String>>,
-}
-
-fn limiters(s: &Settings) -> HashMap<Channel, Limiter> {
-    let c = &s.channels;
-    [
-        (Channel::Email, c.rate_email),
-        (Channel::Sms, c.rate_sms),
-        (Channel::Push, c.rate_push),
-    ]
-    .into_iter()
-    .filter_map(|(ch, rate)| {
-        let rate = NonZeroU32::new(rate)?;
-        Some((
-            ch,
-            governor::RateLimiter::direct(governor::Quota::per_second(rate)),
-        ))
-    })
-    .collect()
 }
 
 impl Dispatcher {
@@ -448,7 +403,7 @@ impl Dispatcher {
         let mut entries = Vec::with_capacity(done.len());
         let results: Vec<AttemptResult> = done
             .iter()
-            .map(|d| self.result(&d.claimed, &d.attempt.outcome, now))
+            .map(|d| self.policy.result(&d.claimed, &d.attempt.outcome, now))
             .collect();
         // Accepted messages, the bulk of any batch, in multi-row statements; each still guarded
         // on its own claim.
@@ -540,43 +495,6 @@ impl Dispatcher {
         }
         Ok(next)
     }
-
-    fn result(&self, c: &Claimed, outcome: &Outcome, now: DateTime<Utc>) -> AttemptResult {
-        match outcome {
-            Outcome::Sent(reference) => AttemptResult::Sent {
-                reference: reference.clone(),
-            },
-            Outcome::Permanent(reason) => AttemptResult::Unreachable {
-                reason: reason.clone(),
-            },
-            Outcome::Transient { reason, .. } if c.attempts >= c.max_attempts => {
-                AttemptResult::Failed {
-                    reason: format!("{reason} (after {} attempts)", c.attempts),
-                }
-            }
-            Outcome::Transient { reason, .. } if now - c.created_at > self.policy.max_age => {
-                AttemptResult::Failed {
-                    reason: format!(
-                        "{reason} (still failing after {} hours)",
-                        self.policy.max_age.num_hours()
-                    ),
-                }
-            }
-            Outcome::Transient {
-                reason,
-                retry_after,
-            } => {
-                let mut at = next_attempt(now, c.attempts, self.policy.retry_base);
-                if let Some(ra) = retry_after.and_then(|d| Duration::from_std(d).ok()) {
-                    at = at.max(now + ra);
-                }
-                AttemptResult::Retry {
-                    reason: reason.clone(),
-                    at,
-                }
-            }
-        }
-    }
 }
 
 /// Queues the person's next channel after the one `c` was on, in their incident's order
@@ -617,41 +535,4 @@ pub async fn fall_back(
         "falling back"
     );
     Ok(next)
-}
-
-fn result_label(r: &AttemptResult) -> &'static str {
-    match r {
-        AttemptResult::Retry { .. } => "retry",
-        r => r.status().as_str(),
-    }
-}
-
-/// `base · 2^(attempt-1)`, ±20 % jitter, capped.
-fn next_attempt(now: DateTime<Utc>, attempt: i32, base: std::time::Duration) -> DateTime<Utc> {
-    let base_ms = base.as_millis() as i64;
-    let exp = base_ms.saturating_mul(1i64 << (attempt.clamp(1, 30) - 1));
-    let capped = exp.min(MAX_BACKOFF_SECS * 1000);
-    let jitter = if capped > 0 {
-        rand::thread_rng().gen_range(-(capped / 5)..=(capped / 5))
-    } else {
-        0
-    };
-    now + Duration::milliseconds((capped + jitter).max(0))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn backoff_doubles_with_jitter_and_is_capped() {
-        let now = Utc::now();
-        let base = std::time::Duration::from_secs(30);
-        let d1 = (next_attempt(now, 1, base) - now).num_milliseconds();
-        let d3 = (next_attempt(now, 3, base) - now).num_milliseconds();
-        assert!((24_000..=36_000).contains(&d1), "{d1}");
-        assert!((96_000..=144_000).contains(&d3), "{d3}");
-        let d20 = (next_attempt(now, 20, base) - now).num_milliseconds();
-        assert!(d20 <= MAX_BACKOFF_SECS * 1000 * 6 / 5);
-    }
 }
