@@ -1,10 +1,7 @@
-//! EU GDPR facts shared by the report (`forms::gdpr`) and the incident's earliest deadline:
-//! the EU/EEA territory and Art. 33's 72 hours.
+//! EU GDPR facts the report (`forms::gdpr`) uses: the EU/EEA territory. Art. 33's 72 hours
+//! live in the rule file (`playbooks/jurisdictions/EU-GDPR.yaml`) like every other deadline.
 
 pub const REGIME: &str = "EU-GDPR";
-/// Art. 33(1): "without undue delay and, where feasible, not later than 72 hours after having
-/// become aware of it"; a later notification must give the reasons for the delay.
-pub const DEADLINE_HOURS: i64 = 72;
 
 /// Where the GDPR applies as territory: the 27 EU member states and Iceland, Liechtenstein and
 /// Norway (EEA). ISO 3166-1 codes some parts of the EU separately: the Åland Islands (AX,

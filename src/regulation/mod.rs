@@ -23,24 +23,6 @@ pub mod versions;
 pub use api::routes;
 pub use report::{generate, Format, Generated, Regime, ReportError};
 
-/// The earliest regulatory deadline Tocsin knows for an incident and its population, and the
-/// rule that sets it: so far GDPR Art. 33's 72 hours when anyone affected lives in the EEA.
-pub fn earliest_deadline(
-    incident: &crate::incidents::Incident,
-    population: &crate::population::PopulationFacts,
-) -> Option<(chrono::DateTime<chrono::Utc>, &'static str)> {
-    population
-        .by_country
-        .keys()
-        .any(|c| gdpr::in_eea(c))
-        .then(|| {
-            (
-                incident.aware_at + chrono::Duration::hours(gdpr::DEADLINE_HOURS),
-                "EU-GDPR Art. 33 (72 hours)",
-            )
-        })
-}
-
 /// The incident's next open deadline from the obligations engine (recomputed in `txn`, which
 /// must hold the incident's row lock or be rolled back): the earliest due or overdue
 /// obligation with a due time, and a line naming it ("EU-GDPR: authority — …").
