@@ -87,12 +87,9 @@ pub async fn add_selected(
         .rows_affected())
 }
 
-/// People in the population with no contact point on any of `channels` (as snapshotted).
-pub async fn unreachable(
-    db: &impl ConnectionTrait,
-    incident_id: i64,
-    channels: &[Channel],
-) -> Result<i64, DbErr> {
+/// The SQL condition "has a contact point on one of `channels`" over the snapshot's columns
+/// (false when there are no channels). Built from fixed column names only.
+fn reachable_on(channels: &[Channel]) -> String {
     let usable: Vec<&str> = channels
         .iter()
         .map(|c| match c {
@@ -101,11 +98,20 @@ pub async fn unreachable(
             Channel::Push => "has_push",
         })
         .collect();
-    let reachable = if usable.is_empty() {
+    if usable.is_empty() {
         "1 = 0".to_string()
     } else {
         usable.join(" OR ")
-    };
+    }
+}
+
+/// People in the population with no contact point on any of `channels` (as snapshotted).
+pub async fn unreachable(
+    db: &impl ConnectionTrait,
+    incident_id: i64,
+    channels: &[Channel],
+) -> Result<i64, DbErr> {
+    let reachable = reachable_on(channels);
     let row = db
         .query_one(stmt(
             db.get_database_backend(),
@@ -130,19 +136,7 @@ pub async fn groups_with_unreachable(
     incident_id: i64,
     channels: &[Channel],
 ) -> Result<Vec<(Option<String>, Option<String>, i64, i64)>, DbErr> {
-    let usable: Vec<&str> = channels
-        .iter()
-        .map(|c| match c {
-            Channel::Email => "has_email",
-            Channel::Sms => "has_phone",
-            Channel::Push => "has_push",
-        })
-        .collect();
-    let reachable = if usable.is_empty() {
-        "1 = 0".to_string()
-    } else {
-        usable.join(" OR ")
-    };
+    let reachable = reachable_on(channels);
     let rows = db
         .query_all(stmt(
             db.get_database_backend(),

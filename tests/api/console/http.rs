@@ -104,22 +104,28 @@ async fn sign_out_everywhere_ends_every_session_of_the_account(app: TestApp) {
     assert_eq!(someone_else.get("/").await.status, 200);
 }
 
-async fn an_idle_or_expired_session_is_refused(app: TestApp) {
-    let (mut c, _) = signed_in(&app, Role::Viewer).await;
-    assert_eq!(c.get("/").await.status, 200);
+/// Sets `column` of every session to `at`, as if time had passed.
+async fn set_on_sessions(app: &TestApp, column: &str, at: chrono::DateTime<chrono::Utc>) {
     let backend = app.db.get_database_backend();
-    let past = chrono::Utc::now() - chrono::Duration::hours(2);
+    let sql = match backend {
+        sea_orm::DbBackend::Postgres => format!("UPDATE sessions SET {column} = $1"),
+        _ => format!("UPDATE sessions SET {column} = ?"),
+    };
     app.db
         .execute(sea_orm::Statement::from_sql_and_values(
             backend,
-            match backend {
-                sea_orm::DbBackend::Postgres => "UPDATE sessions SET last_seen_at = $1",
-                _ => "UPDATE sessions SET last_seen_at = ?",
-            },
-            [past.into()],
+            sql,
+            [at.into()],
         ))
         .await
         .unwrap();
+}
+
+async fn an_idle_or_expired_session_is_refused(app: TestApp) {
+    let (mut c, _) = signed_in(&app, Role::Viewer).await;
+    assert_eq!(c.get("/").await.status, 200);
+    let past = chrono::Utc::now() - chrono::Duration::hours(2);
+    set_on_sessions(&app, "last_seen_at", past).await;
     let p = c.get("/").await;
     assert_eq!(
         (p.status, p.location()),
@@ -128,17 +134,7 @@ async fn an_idle_or_expired_session_is_refused(app: TestApp) {
     );
 
     let (mut c, _) = signed_in(&app, Role::Viewer).await;
-    app.db
-        .execute(sea_orm::Statement::from_sql_and_values(
-            backend,
-            match backend {
-                sea_orm::DbBackend::Postgres => "UPDATE sessions SET expires_at = $1",
-                _ => "UPDATE sessions SET expires_at = ?",
-            },
-            [past.into()],
-        ))
-        .await
-        .unwrap();
+    set_on_sessions(&app, "expires_at", past).await;
     let p = c.get("/").await;
     assert_eq!(
         (p.status, p.location()),
