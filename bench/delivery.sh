@@ -18,7 +18,7 @@
 #   PG=postgres://postgres@127.0.0.1:5432   PostgreSQL server for `workers` (a database
 #                    bench_delivery is dropped and created)
 #   SMTP_PORT=25250 HTTP_PORT=9099 API_PORT=18080
-#   PERF=1           record a CPU profile of tocsin during the e-mail runs (perf)
+#   PERF=1           record a CPU profile of tocsin during the e-mail, SMS and push runs (perf)
 #
 # How: for each case a fresh SQLite database (PostgreSQL for `workers`) under bench/out/delivery/,
 # N generated people (US-CA, e-mail, phone and an FCM token each) imported with `tocsin subjects
@@ -177,6 +177,7 @@ dispatch_and_wait() {
   local n=$1 t0 d left f
   t0=$(now)
   api POST "/incidents/$INCIDENT/dispatch" "$R" >/dev/null
+  echo "  dispatch request (outbox and ledger written): $(elapsed "$t0" "$(now)") s"
   # Polled in the database over the status index (GET …/delivery counts people, which costs
   # more than the sending it would be measuring at this rate).
   local q="SELECT COUNT(*) FROM deliveries WHERE status IN ('pending', 'sending')"
@@ -228,7 +229,12 @@ http_case() { # NAME N CHANNEL
   wait_http "http://127.0.0.1:$HTTP_PORT/count"
   serve_bg
   setup_incident "$channel" "$n"
+  local perf=""
+  if [[ -n "${PERF:-}" ]]; then
+    perf record -F 499 -g -p "$SERVE" -o "$DIR/perf.data" >/dev/null 2>&1 & perf=$!
+  fi
   dispatch_and_wait "$n"
+  if [[ -n "$perf" ]]; then kill -INT "$perf"; wait "$perf" || true; echo "  profile: perf report -i $DIR/perf.data"; fi
   local counted
   counted=$(curl -s "http://127.0.0.1:$HTTP_PORT/count" | jq -r ".$channel")
   result "tocsin serve → local $channel sink, $n" "$SECS" "$(rate "$SENT" "$SECS")/s" "peak RSS $(vmhwm "$SERVE")" "sink counted $counted"

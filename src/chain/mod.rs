@@ -115,12 +115,13 @@ impl Chain {
     ) -> Result<Slot, sea_orm::DbErr> {
         let signer = signer.ok_or_else(|| sea_orm::DbErr::Custom(NO_SIGNER.into()))?;
         let backend = db.get_database_backend();
-        db.execute(crate::db::stmt(backend, &self.lock_sql(), [n.into()]))
-            .await?;
-        let (last, prev_hash) = self
-            .head(db)
+        // One statement: bumping seq takes the lock and reads the head back.
+        let sql = format!("{} RETURNING seq, hash", self.lock_sql());
+        let row = db
+            .query_one(crate::db::stmt(backend, &sql, [n.into()]))
             .await?
             .ok_or_else(|| sea_orm::DbErr::Custom(format!("the {} row is missing", self.head)))?;
+        let (last, prev_hash): (i64, String) = (row.try_get("", "seq")?, row.try_get("", "hash")?);
         Ok(Slot {
             first: last - n + 1,
             prev_hash,

@@ -2,17 +2,15 @@
 //! incident's row lock, before any channel sees them. Each person is queued on the first
 //! channel of the incident's order they can be reached on (two at once for high-severity
 //! incidents when asked); the dispatcher falls back along the order from there. A dispatch can
-//! be planned first (`plan`), and paused, resumed or cancelled while it runs.
+//! be planned first (`super::plan`), and paused, resumed or cancelled while it runs.
+pub use super::plan::{plan, ChannelPlan, Plan};
 use super::store;
 use crate::audit::Actor;
-use crate::config::Settings;
-use crate::delivery::wire::sms_text;
-use crate::domain::{Channel, Severity};
+use crate::domain::Severity;
 use crate::incidents::{self, DeliveryState, Incident, Status};
 use crate::notices::{approval, NoticeError};
 use chrono::{DateTime, Utc};
 use sea_orm::{ConnectionTrait, DatabaseConnection, TransactionTrait};
-use serde::Serialize;
 use serde_json::json;
 
 #[derive(Debug, thiserror::Error)]
@@ -52,7 +50,7 @@ pub struct Options {
 }
 
 impl Options {
-    fn at_once(&self, inc: &Incident) -> Result<usize, DispatchError> {
+    pub(super) fn at_once(&self, inc: &Incident) -> Result<usize, DispatchError> {
         match self.at_once {
             None | Some(1) => Ok(1),
             Some(n @ 2..=3) if inc.severity >= Severity::High => Ok(n),
@@ -69,7 +67,7 @@ impl Options {
 }
 
 /// Locks the incident and checks it may be sent: open, composed, approved as it stands.
-async fn sendable(
+pub(super) async fn sendable(
     txn: &impl ConnectionTrait,
     templates: &str,
     incident_id: i64,
@@ -112,118 +110,6 @@ pub async fn dispatch(
     super::evidence::queued(&txn, incident_id, &templates, now).await?;
     txn.commit().await?;
     Ok(queued)
-}
-
-/// A dispatch before it happens.
-#[derive(Debug, Serialize)]
-pub struct Plan {
-    pub dry_run: bool,
-    /// People in the population, and those no channel can reach.
-    pub people: i64,
-    pub unreachable: i64,
-    pub channels: Vec<ChannelPlan>,
-    /// The earliest regulatory deadline known for the incident, and which rule sets it.
-    pub earliest_deadline: Option<DateTime<Utc>>,
-    pub deadline_rule: Option<String>,
-    /// When the slowest channel finishes at the configured rates (null: a channel has no rate
-    /// limit, so the providers set the pace).
-    pub finishes_at: Option<DateTime<Utc>>,
-    pub warnings: Vec<String>,
-}
-
-#[derive(Debug, Serialize)]
-pub struct ChannelPlan {
-    pub channel: Channel,
-    /// People queued first on this channel.
-    pub people: i64,
-    /// SMS only: segments in all, and their cost at `TOCSIN_SMS_PRICE`.
-    pub segments: Option<u64>,
-    pub cost: Option<f64>,
-    /// Messages per second allowed (`TOCSIN_RATE_*`; null: no limit).
-    pub rate_per_second: Option<u32>,
-    pub seconds: Option<f64>,
-}
-
-/// What `dispatch` would queue now, per channel, with SMS segments and cost and the time at
-/// the configured rates; warns when that passes the incident's earliest deadline. Does the
-/// same work as a dispatch in a transaction that is rolled back.
-pub async fn plan(
-    db: &DatabaseConnection,
-    playbooks: &crate::playbooks::Playbooks,
-    templates: &str,
-    settings: &Settings,
-    incident_id: i64,
-    options: Options,
-    now: DateTime<Utc>,
-) -> Result<Plan, DispatchError> {
-    let (channels, max_attempts) = (&settings.channels, settings.max_attempts);
-    let txn = db.begin().await?;
-    let (inc, _) = sendable(&txn, templates, incident_id).await?;
-    let at_once = options.at_once(&inc)?;
-    store::enqueue(&txn, incident_id, &inc.channels, at_once, max_attempts, now).await?;
-    let queued = store::queued_at(&txn, incident_id, now).await?;
-    let segments = store::queued_texts(&txn, incident_id, Channel::Sms, now, |text| {
-        sms_text::count(text).segments as u64
-    })
-    .await?;
-    let facts = crate::population::PopulationFacts::load(&txn, incident_id).await?;
-    let reached = store::people_with_deliveries(&txn, incident_id).await?;
-    let deadline = crate::regulation::next_deadline(&txn, playbooks, &inc, now)
-        .await
-        .map_err(|e| DispatchError::Db(sea_orm::DbErr::Custom(e.to_string())))?;
-    txn.rollback().await?;
-
-    let mut warnings = Vec::new();
-    let mut finishes_at = Some(now);
-    let mut plans = Vec::new();
-    for &channel in &inc.channels {
-        let people = queued
-            .iter()
-            .find(|(c, _)| *c == channel)
-            .map_or(0, |(_, n)| *n);
-        let rate = match channel {
-            Channel::Email => channels.rate_email,
-            Channel::Sms => channels.rate_sms,
-            Channel::Push => channels.rate_push,
-        };
-        let rate = (rate > 0).then_some(rate);
-        let seconds = rate.map(|r| people as f64 / f64::from(r));
-        match seconds {
-            Some(s) => {
-                let end = now + chrono::Duration::milliseconds((s * 1000.0) as i64);
-                finishes_at = finishes_at.map(|f| f.max(end));
-            }
-            None if people > 0 => finishes_at = None,
-            None => {}
-        }
-        let sms = channel == Channel::Sms;
-        plans.push(ChannelPlan {
-            channel,
-            people,
-            segments: sms.then_some(segments),
-            cost: sms.then_some(segments as f64 * channels.sms_price),
-            rate_per_second: rate,
-            seconds,
-        });
-    }
-    if let (Some((due, rule)), Some(end)) = (&deadline, finishes_at) {
-        if end > *due {
-            warnings.push(format!(
-                "at the configured rates the last notice goes out at {end}, after the {rule} deadline ({due}): raise TOCSIN_RATE_* or start now"
-            ));
-        }
-    }
-    let people = facts.total as i64;
-    Ok(Plan {
-        dry_run: true,
-        people,
-        unreachable: people - reached,
-        channels: plans,
-        earliest_deadline: deadline.as_ref().map(|d| d.0),
-        deadline_rule: deadline.map(|d| d.1),
-        finishes_at,
-        warnings,
-    })
 }
 
 /// Pauses, resumes or cancels an incident's delivery. Cancelling stops everything not yet

@@ -13,7 +13,7 @@ use super::channel::{Attempt, Channels, Outcome, Outgoing};
 use super::evidence;
 pub use super::policy::Policy;
 use super::policy::{limiters, result_label, Limiter};
-use super::store::{self, AttemptResult, Claimed};
+use super::store::{self, AttemptResult, Claim, Claimed};
 use crate::app::{AppState, Clock};
 use crate::config::Settings;
 use crate::domain::Channel;
@@ -45,6 +45,12 @@ fn retryable(e: &anyhow::Error) -> bool {
 /// Results written per finaliser transaction at most.
 const FINALISE_BATCH: usize = 512;
 
+/// Rounds of `concurrency` sends claimed at once.
+const CLAIM_ROUNDS: usize = 4;
+
+/// How often a pass looks for deliveries whose worker died.
+const SWEEP_EVERY: std::time::Duration = std::time::Duration::from_secs(1);
+
 #[derive(Clone)]
 pub struct Dispatcher {
     db: DatabaseConnection,
@@ -60,6 +66,10 @@ pub struct Dispatcher {
     /// Where the people's full notices are (`/n/{code}`), for transports that link to them.
     links: crate::links::Links,
 }
+
+/// A claimed delivery, ready to send: its notice (none when it is missing) and channel (none
+/// when the stored one is corrupt).
+type Ready = (Option<Outgoing>, Claimed, Option<Channel>);
 
 /// One finished attempt on its way to the finaliser.
 struct Done {
@@ -202,49 +212,39 @@ impl Dispatcher {
 
     /// Claims and sends until a claim comes back empty, then waits for every result to be
     /// recorded.
+    ///
+    /// Three stages run side by side: the claimer (claims a batch, reads its notices, and
+    /// stays one batch ahead), the sends (up to `concurrency` at once) and the finaliser
+    /// (records results in batches). With one SQLite connection a claim can wait behind the
+    /// finaliser's transaction; claiming ahead keeps the sends busy meanwhile.
     async fn pass(&self) -> anyhow::Result<u64> {
-        // Results wait here at most `concurrency` deep, so what a crash can leave sent but
-        // unrecorded stays small: the sends in flight, the results queued, the batch being
-        // written.
-        let (tx, rx) = mpsc::channel::<Done>(self.policy.concurrency);
+        let concurrency = self.policy.concurrency;
+        // Several rounds of sends per claim: a claim, and the notices' read, per handful of rows
+        // cost more than the sending. Rows claimed and not yet sent are never duplicates after
+        // a crash (only sent ones can be); they wait under the lease, renewed by the heartbeat.
+        let size = (CLAIM_ROUNDS * concurrency).min(2000);
+        let (ready_tx, mut ready) = mpsc::channel::<Ready>(size);
+        let claimer = tokio::spawn(self.clone().claim_ahead(ready_tx, size as i64));
+        // Results wait here at most `concurrency` deep, and a send holds its permit until its
+        // result is queued, so what a crash can leave sent but unrecorded stays small: the
+        // sends in flight, the results queued, the batch being written (3 × concurrency).
+        let (tx, rx) = mpsc::channel::<Done>(concurrency);
         let finaliser = tokio::spawn(self.clone().finalise_all(rx));
-        let sem = Arc::new(Semaphore::new(self.policy.concurrency));
+        let sem = Arc::new(Semaphore::new(concurrency));
         let mut attempts = 0u64;
-        let claimed: anyhow::Result<()> = async {
-            loop {
-                self.reap().await?;
-                // A round of sends at once (not just the permits free right after the previous
-                // batch: a claim per handful of rows cost more than the sending), and no more:
-                // claimed rows wait under a lease, and with the sends in flight and the results
-                // queued they make the in-flight window (3 × concurrency) a crash can repeat.
-                let room = self.policy.concurrency;
-                let now = self.clock.now();
-                let batch = store::claim(
-                    &self.db,
-                    &self.worker,
-                    room.min(2000) as i64,
-                    now + self.policy.lease,
-                    now,
-                )
-                .await?;
-                if batch.is_empty() {
-                    return Ok(());
-                }
-                attempts += batch.len() as u64;
-                for (out, claimed, channel) in self.outgoing(batch).await? {
-                    let permit = sem.clone().acquire_owned().await?;
-                    let tx = tx.clone();
-                    let this = self.clone();
-                    tokio::spawn(async move {
-                        let done = this.attempt(claimed, channel, out).await;
-                        drop(permit);
-                        let _ = tx.send(done).await;
-                    });
-                }
-            }
+        while let Some((out, claimed, channel)) = ready.recv().await {
+            attempts += 1;
+            let permit = sem.clone().acquire_owned().await?;
+            let tx = tx.clone();
+            let this = self.clone();
+            tokio::spawn(async move {
+                let done = this.attempt(claimed, channel, out).await;
+                let _ = tx.send(done).await;
+                drop(permit);
+            });
         }
-        .await;
         drop(tx);
+        let claimed = claimer.await?;
         // Every send holds a clone of `tx`: the finaliser ends when the last one is recorded.
         let finalised = finaliser.await?;
         claimed?;
@@ -252,27 +252,50 @@ impl Dispatcher {
         Ok(attempts)
     }
 
+    /// Claims batches and hands their deliveries on, ready to send, until a claim comes back
+    /// empty. Rows of dead workers are looked for at the start and then every `SWEEP_EVERY`,
+    /// not on every claim: they appear only when a lease runs out.
+    async fn claim_ahead(self, ready: mpsc::Sender<Ready>, size: i64) -> anyhow::Result<()> {
+        let mut swept: Option<std::time::Instant> = None;
+        loop {
+            let now = self.clock.now();
+            let lease = now + self.policy.lease;
+            let mut batch = Vec::new();
+            if swept.is_none_or(|t| t.elapsed() >= SWEEP_EVERY) {
+                self.reap().await?;
+                batch =
+                    store::claim(&self.db, Claim::Expired, &self.worker, size, lease, now).await?;
+                if (batch.len() as i64) < size {
+                    swept = Some(std::time::Instant::now());
+                }
+            }
+            if batch.is_empty() {
+                batch = store::claim(&self.db, Claim::Due, &self.worker, size, lease, now).await?;
+            }
+            if batch.is_empty() {
+                return Ok(());
+            }
+            for item in self.outgoing(batch).await? {
+                if ready.send(item).await.is_err() {
+                    // The sending side stopped (an error there); what was claimed waits out
+                    // its lease.
+                    return Ok(());
+                }
+            }
+        }
+    }
+
     /// The batch's notices and links, prepared by each channel's transport in one go.
-    async fn outgoing(
-        &self,
-        batch: Vec<Claimed>,
-    ) -> anyhow::Result<Vec<(Option<Outgoing>, Claimed, Option<Channel>)>> {
+    async fn outgoing(&self, batch: Vec<Claimed>) -> anyhow::Result<Vec<Ready>> {
         let ids: Vec<i64> = batch.iter().map(|c| c.notice_id).collect();
-        let mut notices = crate::notices::store::by_ids(&self.db, &ids).await?;
-        let pairs: Vec<(i64, i64)> = batch
-            .iter()
-            .map(|c| (c.incident_id, c.subject_id))
-            .collect();
-        let links = crate::notices::links::lookup(&self.db, &pairs).await?;
+        let mut notices = crate::notices::store::by_ids_with_links(&self.db, &ids).await?;
         let mut groups: HashMap<Channel, Vec<(Outgoing, Claimed)>> = HashMap::new();
         let mut out = Vec::with_capacity(batch.len());
         for c in batch {
             let channel = Channel::from_stored(&c.channel).ok();
             match (channel, notices.remove(&c.notice_id)) {
-                (Some(ch), Some(notice)) => {
-                    let link = links
-                        .get(&(c.incident_id, c.subject_id))
-                        .map(|code| self.links.to(&format!("/n/{code}")));
+                (Some(ch), Some((notice, code))) => {
+                    let link = code.map(|code| self.links.to(&format!("/n/{code}")));
                     let o = Outgoing {
                         delivery_id: c.id,
                         incident_id: c.incident_id,

@@ -121,11 +121,7 @@ impl Mailer {
     async fn send(&self, file: &str, message: Message) -> Outcome {
         match self {
             Mailer::Smtp(pool) => match pool.send(message.envelope(), &message.formatted()).await {
-                Ok(res) => Outcome::Sent(format!(
-                    "{} {}",
-                    res.code(),
-                    res.message().collect::<Vec<_>>().join(" ")
-                )),
+                Ok(res) => Outcome::Sent(res.to_string()),
                 Err(e) if e.is_permanent() => Outcome::Permanent(format!("SMTP: {e}")),
                 Err(e) => Outcome::transient(format!("SMTP: {e}")),
             },

@@ -13,6 +13,7 @@ pub mod dispatcher;
 pub mod email;
 mod evidence;
 mod files;
+mod plan;
 mod policy;
 pub mod progress;
 pub mod push;

@@ -11,7 +11,7 @@ use super::status::DeliveryStatus;
 use crate::db::{is_postgres, stmt};
 use crate::domain::Channel;
 use chrono::{DateTime, Utc};
-use sea_orm::{ConnectionTrait, DbErr, TransactionTrait, Value as DbValue};
+use sea_orm::{ConnectionTrait, DbErr, Value as DbValue};
 
 const INSERT: &str = "INSERT INTO deliveries (notice_id, incident_id, subject_id, channel, status, \
      attempts, max_attempts, next_attempt_at, message_id, created_at, updated_at) \
@@ -134,66 +134,67 @@ fn claimed(r: &sea_orm::QueryResult) -> Result<Claimed, DbErr> {
 const RETURNING: &str =
     "RETURNING id, notice_id, incident_id, subject_id, channel, attempts, max_attempts, created_at";
 
-/// Claims up to `limit` due deliveries for `worker`: sending under a lease that expired (its
-/// worker died) with attempts left, then pending and due; never those of a paused or cancelled
-/// incident.
+/// Which deliveries a claim takes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Claim {
+    /// Sending under a lease that expired (its worker died), with attempts left.
+    Expired,
+    /// Pending and due.
+    Due,
+}
+
+/// Claims up to `limit` deliveries of the kind `which` for `worker` (status `sending`, attempts
+/// + 1, a lease), never those of a paused or cancelled incident.
 ///
-/// Two statements, each an ordered range of `idx_deliveries_due` (status, next_attempt_at)
-/// that stops at `limit`: one query with an `OR` of both made SQLite collect and sort every
-/// pending row on each claim (quadratic over a dispatch).
+/// One statement, atomic on its own (no transaction round trips): an ordered range of
+/// `idx_deliveries_due` (status, then next_attempt_at or lease_until) that stops at `limit`;
+/// one query with an `OR` of both kinds made SQLite collect and sort every pending row on each
+/// claim (quadratic over a dispatch). On PostgreSQL `FOR UPDATE SKIP LOCKED` lets any number
+/// of workers claim side by side.
 pub async fn claim(
-    db: &impl TransactionTrait,
+    db: &impl ConnectionTrait,
+    which: Claim,
     worker: &str,
     limit: i64,
     lease_until: DateTime<Utc>,
     now: DateTime<Utc>,
 ) -> Result<Vec<Claimed>, DbErr> {
-    let txn = db.begin().await?;
-    let lock = if is_postgres(&txn) {
+    let lock = if is_postgres(db) {
         " FOR UPDATE OF d SKIP LOCKED"
     } else {
         ""
     };
-    let claim = |which: &str, order: &str| {
-        format!(
-            "UPDATE deliveries SET status = 'sending', attempts = attempts + 1, lease_until = ?, \
-             claimed_by = ?, updated_at = ? WHERE id IN (SELECT d.id FROM deliveries d \
-             WHERE {which} \
-             AND NOT EXISTS (SELECT 1 FROM incidents i WHERE i.id = d.incident_id \
-             AND i.delivery_state <> 'running') \
-             ORDER BY {order}, d.id LIMIT ?{lock}) {RETURNING}"
-        )
+    let (filter, order) = match which {
+        Claim::Expired => (
+            "d.status = 'sending' AND d.lease_until < ? AND d.attempts < d.max_attempts",
+            "d.lease_until",
+        ),
+        Claim::Due => (
+            "d.status = 'pending' AND d.next_attempt_at <= ?",
+            "d.next_attempt_at",
+        ),
     };
-    let expired = claim(
-        "d.status = 'sending' AND d.lease_until < ? AND d.attempts < d.max_attempts",
-        "d.lease_until",
+    let sql = format!(
+        "UPDATE deliveries SET status = 'sending', attempts = attempts + 1, lease_until = ?, \
+         claimed_by = ?, updated_at = ? WHERE id IN (SELECT d.id FROM deliveries d \
+         WHERE {filter} \
+         AND NOT EXISTS (SELECT 1 FROM incidents i WHERE i.id = d.incident_id \
+         AND i.delivery_state <> 'running') \
+         ORDER BY {order}, d.id LIMIT ?{lock}) {RETURNING}"
     );
-    let due = claim(
-        "d.status = 'pending' AND d.next_attempt_at <= ?",
-        "d.next_attempt_at",
-    );
-    let mut rows = Vec::new();
-    for sql in [expired, due] {
-        let left = limit - rows.len() as i64;
-        if left <= 0 {
-            break;
-        }
-        rows.extend(
-            txn.query_all(stmt(
-                txn.get_database_backend(),
-                &sql,
-                [
-                    lease_until.into(),
-                    worker.into(),
-                    now.into(),
-                    now.into(),
-                    left.into(),
-                ],
-            ))
-            .await?,
-        );
-    }
-    txn.commit().await?;
+    let rows = db
+        .query_all(stmt(
+            db.get_database_backend(),
+            &sql,
+            [
+                lease_until.into(),
+                worker.into(),
+                now.into(),
+                now.into(),
+                limit.into(),
+            ],
+        ))
+        .await?;
     rows.iter().map(claimed).collect()
 }
 

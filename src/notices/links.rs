@@ -71,39 +71,6 @@ pub async fn codes(
         .collect()
 }
 
-/// The codes of these (incident, person) pairs, where made.
-pub async fn lookup(
-    db: &impl ConnectionTrait,
-    pairs: &[(i64, i64)],
-) -> Result<HashMap<(i64, i64), String>, DbErr> {
-    let mut by_incident: HashMap<i64, Vec<i64>> = HashMap::new();
-    for &(i, s) in pairs {
-        by_incident.entry(i).or_default().push(s);
-    }
-    let mut out = HashMap::new();
-    for (incident_id, subjects) in by_incident {
-        let marks = vec!["?"; subjects.len()].join(",");
-        let mut params: Vec<DbValue> = vec![incident_id.into()];
-        params.extend(subjects.iter().map(|&s| DbValue::from(s)));
-        let rows = db
-            .query_all(stmt(
-                db.get_database_backend(),
-                &format!(
-                    "SELECT subject_id, code FROM notice_links WHERE incident_id = ? AND subject_id IN ({marks})"
-                ),
-                params,
-            ))
-            .await?;
-        for r in rows {
-            out.insert(
-                (incident_id, r.try_get("", "subject_id")?),
-                r.try_get("", "code")?,
-            );
-        }
-    }
-    Ok(out)
-}
-
 /// Whose notice a code opens: `(incident_id, subject_id)`.
 pub async fn find(db: &impl ConnectionTrait, code: &str) -> Result<Option<(i64, i64)>, DbErr> {
     if !is_code(code) {

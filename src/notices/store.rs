@@ -102,8 +102,12 @@ pub async fn find(
         .transpose()
 }
 
-/// The notices with these ids, by id (what the dispatcher sends).
-pub async fn by_ids(db: &impl ConnectionTrait, ids: &[i64]) -> Result<HashMap<i64, Notice>, DbErr> {
+/// Notices by id, each with the code of its person's full-notice page (`/n/{code}`) when one
+/// was made: what the dispatcher sends, in one query per batch.
+pub async fn by_ids_with_links(
+    db: &impl ConnectionTrait,
+    ids: &[i64],
+) -> Result<HashMap<i64, (Notice, Option<String>)>, DbErr> {
     if ids.is_empty() {
         return Ok(HashMap::new());
     }
@@ -112,11 +116,19 @@ pub async fn by_ids(db: &impl ConnectionTrait, ids: &[i64]) -> Result<HashMap<i6
     let rows = db
         .query_all(stmt(
             db.get_database_backend(),
-            &format!("{SELECT} WHERE id IN ({marks})"),
+            &format!(
+                "SELECT n.id, n.subject_id, n.channel, n.locale, n.recipient, n.recipient_name, \
+                 n.subject_line, n.body_text, n.body_html, l.code FROM notices n \
+                 LEFT JOIN notice_links l ON l.incident_id = n.incident_id \
+                 AND l.subject_id = n.subject_id WHERE n.id IN ({marks})"
+            ),
             values,
         ))
         .await?;
     rows.iter()
-        .map(|r| Ok((r.try_get::<i64>("", "id")?, notice(r)?)))
+        .map(|r| {
+            let id = r.try_get::<i64>("", "id")?;
+            Ok((id, (notice(r)?, r.try_get("", "code")?)))
+        })
         .collect()
 }

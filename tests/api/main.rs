@@ -22,6 +22,7 @@ mod obligations;
 mod obligations_clock;
 mod obligations_notices;
 mod pdf;
+mod plan;
 mod population_samples;
 mod push;
 mod races;

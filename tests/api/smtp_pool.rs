@@ -21,6 +21,34 @@ fn pool(server: &SmtpServer, size: usize, ca: Option<&str>) -> Pool {
     )
 }
 
+/// A pool of one connection to `server`, pipelining as `mode` says: `Offered` (the server
+/// offers PIPELINING and the pool uses it), `NotOffered`, `NotUsed` (offered, pool refrains).
+fn pool_in(server: &SmtpServer, mode: Pipelining) -> Pool {
+    if mode == Pipelining::NotOffered {
+        server.without_pipelining();
+    }
+    let url = url::Url::parse(&server.url()).unwrap();
+    let endpoint = Endpoint::from_url(&url, None).unwrap();
+    let endpoint = match mode {
+        Pipelining::NotUsed => endpoint.without_pipelining(),
+        _ => endpoint,
+    };
+    Pool::new(endpoint, 1)
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Pipelining {
+    Offered,
+    NotOffered,
+    NotUsed,
+}
+
+const MODES: [Pipelining; 3] = [
+    Pipelining::Offered,
+    Pipelining::NotOffered,
+    Pipelining::NotUsed,
+];
+
 /// Message `n` to `to`: a Message-ID of its own and a body that needs dot-stuffing and
 /// transfer encoding.
 fn message(n: usize, to: &str) -> Message {
@@ -84,36 +112,72 @@ async fn many_messages_over_few_connections_arrive_intact_and_once() {
         server.connections()
     );
     assert!(pool.dialled() <= 4);
+    assert_eq!(
+        server.pipelined(),
+        n,
+        "MAIL, RCPT and DATA in one write each time (PIPELINING)"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_pipelining_each_command_waits_for_its_reply() {
+    for mode in [Pipelining::NotOffered, Pipelining::NotUsed] {
+        let server = SmtpServer::start();
+        let pool = pool_in(&server, mode);
+        for i in 0..5 {
+            let r = send(&pool, &message(i, &format!("p{i}@example.org"))).await;
+            assert_eq!(r.as_deref().ok(), Some("250"), "{mode:?}: {r:?}");
+        }
+        let got = server.wait_for_async(5, WAIT).await;
+        assert_eq!(got[4].text(), body(4).trim_end(), "{mode:?}");
+        assert_eq!(server.pipelined(), 0, "{mode:?}");
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn refusals_are_outcomes_and_the_connection_is_kept_with_rset() {
+    for mode in MODES {
+        refusals_in(mode).await;
+    }
+}
+
+async fn refusals_in(mode: Pipelining) {
     let server = SmtpServer::start();
     server.reject("gone@example.org", 550);
     server.defer("later@example.org", 1);
-    let pool = pool(&server, 1, None);
+    let pool = pool_in(&server, mode);
     send(&pool, &message(1, "a@example.org")).await.unwrap();
     let e = send(&pool, &message(2, "gone@example.org"))
         .await
         .unwrap_err();
-    assert!(e.is_permanent(), "{e}");
-    assert_eq!(e.code(), Some(550));
+    assert!(e.is_permanent(), "{mode:?}: {e}");
+    assert_eq!(e.code(), Some(550), "{mode:?}");
     let e = send(&pool, &message(3, "later@example.org"))
         .await
         .unwrap_err();
-    assert!(!e.is_permanent(), "{e}");
-    assert_eq!(e.code(), Some(451));
+    assert!(!e.is_permanent(), "{mode:?}: {e}");
+    assert_eq!(e.code(), Some(451), "{mode:?}");
     send(&pool, &message(4, "later@example.org")).await.unwrap();
     let got = server.wait_for_async(2, WAIT).await;
     assert_eq!(got.len(), 2);
     assert_eq!(got[1].to, ["later@example.org"]);
-    assert_eq!(server.connections(), 1, "RSET, not a new connection");
+    assert_eq!(
+        server.connections(),
+        1,
+        "{mode:?}: RSET, not a new connection"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_421_mid_stream_and_a_cut_connection_are_redialled() {
+    for mode in MODES {
+        redialled_in(mode).await;
+    }
+}
+
+async fn redialled_in(mode: Pipelining) {
     let server = SmtpServer::start();
-    let pool = pool(&server, 1, None);
+    let pool = pool_in(&server, mode);
     send(&pool, &message(1, "a@example.org")).await.unwrap();
     // The server goes away in the middle of the next conversation: 421 and close.
     server.close_on("b@example.org", 421, 1);
@@ -122,16 +186,16 @@ async fn a_421_mid_stream_and_a_cut_connection_are_redialled() {
     assert_eq!(
         server.connections(),
         2,
-        "the message went on a new connection"
+        "{mode:?}: the message went on a new connection"
     );
     // Every connection is cut while idle in the pool.
     server.drop_connections();
     send(&pool, &message(3, "c@example.org")).await.unwrap();
-    assert_eq!(server.connections(), 3);
+    assert_eq!(server.connections(), 3, "{mode:?}");
     // A 421 on a new connection is a temporary failure for the dispatcher to retry.
     server.close_on("d@example.org", 421, 2);
     let e = send(&pool, &message(4, "d@example.org")).await.unwrap_err();
-    assert!(!e.is_permanent() && e.code() == Some(421), "{e}");
+    assert!(!e.is_permanent() && e.code() == Some(421), "{mode:?}: {e}");
     send(&pool, &message(4, "d@example.org")).await.unwrap();
     let got = server.wait_for_async(4, WAIT).await;
     let to: Vec<&str> = got.iter().map(|m| m.to[0].as_str()).collect();
@@ -143,7 +207,7 @@ async fn a_421_mid_stream_and_a_cut_connection_are_redialled() {
             "c@example.org",
             "d@example.org"
         ],
-        "each once"
+        "{mode:?}: each once"
     );
 }
 

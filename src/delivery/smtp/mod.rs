@@ -1,25 +1,26 @@
 //! SMTP out, on connections of our own: `Endpoint` is where and how to connect (from
 //! `TOCSIN_SMTP_URL`), `Pool` keeps up to `TOCSIN_SEND_CONCURRENCY` of them open and reuses them
-//! across messages.
+//! across messages, `conn` speaks the protocol.
 //!
-//! Why not lettre's pooled transport: lettre 0.11.23 never sets `TCP_NODELAY`, so its final
-//! `\r\n.\r\n` waits for the peer's delayed ACK, about 44 ms a message (~23 messages/s a
-//! connection; ../shared/STACK.md §6). Here the TCP stream is ours, with `TCP_NODELAY`, and
-//! lettre speaks SMTP over it (`AsyncSmtpConnection::connect_with_transport`).
+//! Why not lettre's transport (lettre still builds the messages): lettre 0.11.23 never sets
+//! `TCP_NODELAY`, so its final `\r\n.\r\n` waits for the peer's delayed ACK, about 44 ms a
+//! message (~23 messages/s a connection; ../shared/STACK.md §6), and it does not pipeline: four
+//! round trips a message where PIPELINING (RFC 2920) needs two.
 //!
 //! The URL's scheme is honoured as lettre's `from_url` did: `smtp://` plain (port 25),
 //! `smtp://…?tls=required` STARTTLS or fail (587), `smtp://…?tls=opportunistic` STARTTLS when
-//! offered (587), `smtps://` implicit TLS (465); rustls with the web PKI roots, plus
-//! `TOCSIN_SMTP_CA_FILE` when set. The URL's path names the EHLO host; its user and password
-//! are sent with AUTH PLAIN or LOGIN.
+//! offered (587), `smtps://` implicit TLS (465); rustls (ring) with the web PKI roots, plus
+//! `TOCSIN_SMTP_CA_FILE` when set. The URL's path names the EHLO host (else this machine's
+//! name); its user and password are sent with AUTH PLAIN or LOGIN.
+mod conn;
 mod pool;
-mod stream;
 
-use lettre::transport::smtp::authentication::Credentials;
-use lettre::transport::smtp::client::{Certificate, TlsParameters};
+pub use conn::Reply;
 use lettre::transport::smtp::extension::ClientId;
 pub use pool::Pool;
+use std::sync::Arc;
 use std::time::Duration;
+use tokio_rustls::rustls;
 
 /// How the connection is secured.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -40,9 +41,13 @@ pub struct Endpoint {
     pub host: String,
     pub port: u16,
     pub security: Security,
-    tls: Option<TlsParameters>,
-    hello: ClientId,
-    credentials: Option<Credentials>,
+    tls: Option<Arc<rustls::ClientConfig>>,
+    /// The EHLO name.
+    hello: String,
+    /// User and password for AUTH.
+    credentials: Option<(String, String)>,
+    /// Whether PIPELINING is used when the server offers it (always, but for tests).
+    pipelining: bool,
     /// Connecting, and each message's whole conversation, give up after this.
     pub timeout: Duration,
 }
@@ -83,21 +88,13 @@ impl Endpoint {
         };
         let tls = match security {
             Security::Plain => None,
-            _ => {
-                let mut b = TlsParameters::builder(host.clone());
-                if let Some(pem) = ca_pem {
-                    let cert = Certificate::from_pem(pem)
-                        .map_err(|e| format!("the CA certificate cannot be read: {e}"))?;
-                    b = b.add_root_certificate(cert);
-                }
-                Some(b.build_rustls().map_err(|e| format!("TLS: {e}"))?)
-            }
+            _ => Some(tls_config(ca_pem)?),
         };
         let path = url.path().trim_matches('/');
         let hello = if path.is_empty() {
-            ClientId::default()
+            ClientId::default().to_string()
         } else {
-            ClientId::Domain(path.to_owned())
+            path.to_owned()
         };
         let credentials = match url.password() {
             None => None,
@@ -107,7 +104,7 @@ impl Endpoint {
                         .map(|c| c.into_owned())
                         .map_err(|_| "the user or password is not UTF-8 once decoded".to_string())
                 };
-                Some(Credentials::new(decode(url.username())?, decode(password)?))
+                Some((decode(url.username())?, decode(password)?))
             }
         };
         Ok(Endpoint {
@@ -117,16 +114,54 @@ impl Endpoint {
             tls,
             hello,
             credentials,
+            pipelining: true,
             timeout: Duration::from_secs(30),
         })
     }
+
+    /// The same endpoint, never pipelining (to test servers that do not offer it).
+    pub fn without_pipelining(mut self) -> Endpoint {
+        self.pipelining = false;
+        self
+    }
+}
+
+/// rustls with ring, the web PKI roots and `ca_pem`'s certificates.
+fn tls_config(ca_pem: Option<&[u8]>) -> Result<Arc<rustls::ClientConfig>, String> {
+    use rustls_pki_types::pem::PemObject;
+    let mut roots =
+        rustls::RootCertStore::from_iter(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
+    if let Some(pem) = ca_pem {
+        let mut added = 0;
+        for cert in rustls_pki_types::CertificateDer::pem_slice_iter(pem) {
+            let cert = cert.map_err(|e| format!("the CA certificate cannot be read: {e}"))?;
+            roots
+                .add(cert)
+                .map_err(|e| format!("the CA certificate cannot be used: {e}"))?;
+            added += 1;
+        }
+        if added == 0 {
+            return Err("the CA file holds no PEM certificate".into());
+        }
+    }
+    let config = rustls::ClientConfig::builder_with_provider(Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .map_err(|e| format!("TLS: {e}"))?
+    .with_root_certificates(roots)
+    .with_no_client_auth();
+    Ok(Arc::new(config))
 }
 
 /// Why a message was not accepted.
 #[derive(Debug)]
 pub enum SendError {
-    /// What lettre says: a negative reply (4xx, 5xx), or the conversation broke.
-    Smtp(lettre::transport::smtp::Error),
+    /// The server refused: a 4xx or 5xx reply.
+    Reply(Reply),
+    /// The conversation broke (the connection dropped, a garbled reply): nothing is known to
+    /// have been accepted.
+    Broken(String),
     /// Connecting failed, or the server took longer than the timeout.
     Connection(String),
     /// The server cannot take this message (nothing was sent; the connection is fine).
@@ -136,14 +171,14 @@ pub enum SendError {
 impl SendError {
     /// A 5xx reply: the message will never be accepted this way.
     pub fn is_permanent(&self) -> bool {
-        matches!(self, SendError::Smtp(e) if e.is_permanent())
+        matches!(self, SendError::Reply(r) if r.code >= 500)
     }
 
     /// The reply code, when the server answered.
     pub fn code(&self) -> Option<u16> {
         match self {
-            SendError::Smtp(e) => e.status().map(u16::from),
-            SendError::Connection(_) | SendError::Client(_) => None,
+            SendError::Reply(r) => Some(r.code),
+            _ => None,
         }
     }
 }
@@ -151,16 +186,11 @@ impl SendError {
 impl std::fmt::Display for SendError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            SendError::Smtp(e) => write!(f, "{e}"),
-            SendError::Connection(m) => f.write_str(m),
+            SendError::Reply(r) if r.code >= 500 => write!(f, "permanent error ({r})"),
+            SendError::Reply(r) => write!(f, "transient error ({r})"),
+            SendError::Broken(m) | SendError::Connection(m) => f.write_str(m),
             SendError::Client(m) => f.write_str(m),
         }
-    }
-}
-
-impl From<lettre::transport::smtp::Error> for SendError {
-    fn from(e: lettre::transport::smtp::Error) -> SendError {
-        SendError::Smtp(e)
     }
 }
 
@@ -203,9 +233,9 @@ mod tests {
             ep("smtps://user%40example.com:p%40ss@mail.example.com/client.example.com").unwrap();
         assert_eq!(
             e.credentials,
-            Some(Credentials::new("user@example.com".into(), "p@ss".into()))
+            Some(("user@example.com".into(), "p@ss".into()))
         );
-        assert_eq!(e.hello, ClientId::Domain("client.example.com".into()));
+        assert_eq!(e.hello, "client.example.com");
         assert!(!format!("{e:?}").contains("p@ss"));
     }
 }

@@ -8,12 +8,9 @@
 //! - Connections idle for longer than `CHECK_AFTER` are probed with `NOOP` before use.
 //! - `close` sends `QUIT` on every connection (at shutdown); connections in use then are quit
 //!   when they come back.
-use super::stream::{dial, transact};
+use super::conn::{dial, Connection, Reply};
 use super::{Endpoint, SendError};
 use lettre::address::Envelope;
-use lettre::transport::smtp::client::AsyncSmtpConnection;
-use lettre::transport::smtp::commands::Rset;
-use lettre::transport::smtp::response::Response;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
@@ -23,7 +20,7 @@ use tokio::sync::Semaphore;
 const CHECK_AFTER: Duration = Duration::from_secs(20);
 
 struct Idle {
-    conn: AsyncSmtpConnection,
+    conn: Connection,
     since: Instant,
 }
 
@@ -56,7 +53,7 @@ impl Pool {
     }
 
     /// Sends one message; the server's reply when it accepted it.
-    pub async fn send(&self, envelope: &Envelope, email: &[u8]) -> Result<Response, SendError> {
+    pub async fn send(&self, envelope: &Envelope, email: &[u8]) -> Result<Reply, SendError> {
         let _slot = self
             .slots
             .acquire()
@@ -77,7 +74,7 @@ impl Pool {
                     self.checkin(conn).await;
                     return Err(e);
                 }
-                conn.abort().await;
+                drop(conn);
                 if !reused || !stale(&e) {
                     return Err(e);
                 }
@@ -85,7 +82,7 @@ impl Pool {
                 let mut conn = self.dial().await?;
                 let r = self.attempt(&mut conn, envelope, email).await;
                 match &r {
-                    Err(e) if !self.recover(&mut conn, e).await => conn.abort().await,
+                    Err(e) if !self.recover(&mut conn, e).await => drop(conn),
                     _ => self.checkin(conn).await,
                 }
                 r
@@ -104,11 +101,11 @@ impl Pool {
 
     async fn attempt(
         &self,
-        conn: &mut AsyncSmtpConnection,
+        conn: &mut Connection,
         envelope: &Envelope,
         email: &[u8],
-    ) -> Result<Response, SendError> {
-        match tokio::time::timeout(self.endpoint.timeout, transact(conn, envelope, email)).await {
+    ) -> Result<Reply, SendError> {
+        match tokio::time::timeout(self.endpoint.timeout, conn.transact(envelope, email)).await {
             Ok(r) => r,
             Err(_) => Err(SendError::Connection(format!(
                 "the SMTP server did not answer within {:?}",
@@ -118,50 +115,46 @@ impl Pool {
     }
 
     /// After a failed message: whether the connection can carry the next one.
-    async fn recover(&self, conn: &mut AsyncSmtpConnection, e: &SendError) -> bool {
+    async fn recover(&self, conn: &mut Connection, e: &SendError) -> bool {
         if conn.has_broken() {
             return false;
         }
         match e {
             SendError::Client(_) => true,
-            SendError::Smtp(s) if s.is_transient() || s.is_permanent() => {
-                if e.code() == Some(421) {
-                    return false;
-                }
-                matches!(
-                    tokio::time::timeout(self.endpoint.timeout, conn.command(Rset)).await,
-                    Ok(Ok(_))
-                )
-            }
-            _ => false,
+            SendError::Reply(r) if r.code == 421 => false,
+            SendError::Reply(_) => matches!(
+                tokio::time::timeout(self.endpoint.timeout, conn.rset()).await,
+                Ok(Ok(()))
+            ),
+            SendError::Broken(_) | SendError::Connection(_) => false,
         }
     }
 
-    async fn dial(&self) -> Result<AsyncSmtpConnection, SendError> {
+    async fn dial(&self) -> Result<Connection, SendError> {
         let conn = dial(&self.endpoint).await?;
         self.dialled.fetch_add(1, Ordering::Relaxed);
         Ok(conn)
     }
 
     /// An idle connection, probed if it idled long.
-    async fn checkout(&self) -> Option<AsyncSmtpConnection> {
+    async fn checkout(&self) -> Option<Connection> {
         loop {
             let Idle { mut conn, since } = self.lock().pop()?;
             if conn.has_broken() {
                 continue;
             }
             if since.elapsed() < CHECK_AFTER
-                || tokio::time::timeout(Duration::from_secs(5), conn.test_connected())
+                || tokio::time::timeout(Duration::from_secs(5), conn.noop())
                     .await
                     .unwrap_or(false)
             {
                 return Some(conn);
             }
-            conn.abort().await;
+            drop(conn);
         }
     }
 
-    async fn checkin(&self, mut conn: AsyncSmtpConnection) {
+    async fn checkin(&self, mut conn: Connection) {
         if conn.has_broken() {
             return;
         }
@@ -186,11 +179,12 @@ impl Pool {
 /// the server said it is closing (421), before anything was accepted.
 fn stale(e: &SendError) -> bool {
     match e {
-        SendError::Smtp(s) => !s.is_permanent() && !s.is_transient() || e.code() == Some(421),
+        SendError::Broken(_) => true,
+        SendError::Reply(r) => r.code == 421,
         SendError::Connection(_) | SendError::Client(_) => false,
     }
 }
 
-async fn quit(conn: &mut AsyncSmtpConnection) {
+async fn quit(conn: &mut Connection) {
     let _ = tokio::time::timeout(Duration::from_secs(5), conn.quit()).await;
 }

@@ -69,6 +69,7 @@ struct State {
     /// Messages waiting for `release` before their final reply.
     held: usize,
     released: bool,
+    pipelined: usize,
 }
 
 struct Shared {
@@ -76,6 +77,9 @@ struct Shared {
     /// Notified whenever a message is accepted or a recipient refused.
     changed: Condvar,
     stopping: AtomicBool,
+    /// Whether the EHLO reply offers PIPELINING (RFC 2920; mailin reads line by line, so a
+    /// pipelined batch is simply the next lines already in the buffer).
+    pipelining: AtomicBool,
 }
 
 impl Shared {
@@ -147,6 +151,7 @@ impl SmtpServer {
             state: Mutex::new(State::default()),
             changed: Condvar::new(),
             stopping: AtomicBool::new(false),
+            pipelining: AtomicBool::new(true),
         });
         let accept = {
             let shared = shared.clone();
@@ -304,6 +309,16 @@ impl SmtpServer {
         self.shared.lock().connections_accepted
     }
 
+    /// Stops offering PIPELINING in EHLO replies (to connections opened from now on).
+    pub fn without_pipelining(&self) {
+        self.shared.pipelining.store(false, Ordering::SeqCst);
+    }
+
+    /// Transactions whose `MAIL FROM` arrived together with the commands after it (pipelined).
+    pub fn pipelined(&self) -> usize {
+        self.shared.lock().pipelined
+    }
+
     /// Blocks until at least `n` messages were accepted and returns all of them; panics after
     /// `timeout`, listing what did arrive. In an async test use [`SmtpServer::wait_for_async`]
     /// instead (this blocks the calling thread, which may be the one the app runs on).
@@ -417,9 +432,20 @@ fn serve(stream: TcpStream, shared: &Arc<Shared>, tls: Option<&tls::Tls>) -> io:
         if reader.read_until(b'\n', &mut line)? == 0 {
             return Ok(());
         }
+        let command = String::from_utf8_lossy(&line).to_ascii_uppercase();
+        if command.starts_with("MAIL FROM") && !reader.buffer().is_empty() {
+            shared.lock().pipelined += 1;
+        }
         let res = session.process(&line);
         match res.action {
             Action::NoReply => {}
+            Action::Reply
+                if command.starts_with("EHLO") && shared.pipelining.load(Ordering::SeqCst) =>
+            {
+                reader
+                    .get_mut()
+                    .write_all(&offer_pipelining(&res.buffer()?))?
+            }
             Action::Reply => reader.get_mut().write_all(&res.buffer()?)?,
             Action::Close => {
                 reader.get_mut().write_all(&res.buffer()?)?;
@@ -445,6 +471,26 @@ fn serve(stream: TcpStream, shared: &Arc<Shared>, tls: Option<&tls::Tls>) -> io:
             return Ok(());
         }
     }
+}
+
+/// An EHLO reply (`250-name`, `250-…`, `250 last`) with `PIPELINING` added after the name.
+fn offer_pipelining(reply: &[u8]) -> Vec<u8> {
+    let text = String::from_utf8_lossy(reply);
+    let mut lines: Vec<String> = text
+        .lines()
+        .map(|l| l.get(4..).unwrap_or("").to_owned())
+        .collect();
+    if !text.starts_with("250") || lines.is_empty() {
+        return reply.to_vec();
+    }
+    lines.insert(1, "PIPELINING".into());
+    let last = lines.len() - 1;
+    lines
+        .iter()
+        .enumerate()
+        .map(|(i, l)| format!("250{}{l}\r\n", if i == last { ' ' } else { '-' }))
+        .collect::<String>()
+        .into_bytes()
 }
 
 /// mailin's per-connection handler: applies the recipient rules and records accepted mail.
