@@ -15,6 +15,9 @@ pub struct Model {
     pub body_text: String,
     pub body_html: Option<String>,
     pub content_version: i32,
+    /// SHA-256 of `[subject_line, body_text, body_html]` as JSON (the ledger's content hash);
+    /// null for notices composed before it was kept.
+    pub content_sha256: Option<String>,
     pub created_at: DateTimeUtc,
 }
 

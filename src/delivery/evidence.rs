@@ -24,7 +24,12 @@ pub async fn queued(
         let rows = txn
             .query_all(stmt(
                 txn.get_database_backend(),
-                "SELECT d.id, d.subject_id, d.channel, n.subject_line, n.body_text, n.body_html \
+                // The hash kept at compose time; the text only for notices composed before
+                // it was kept.
+                "SELECT d.id, d.subject_id, d.channel, n.content_sha256, \
+                 CASE WHEN n.content_sha256 IS NULL THEN n.subject_line END AS subject_line, \
+                 CASE WHEN n.content_sha256 IS NULL THEN n.body_text END AS body_text, \
+                 CASE WHEN n.content_sha256 IS NULL THEN n.body_html END AS body_html \
                  FROM deliveries d JOIN notices n ON n.id = d.notice_id \
                  WHERE d.incident_id = ? AND d.created_at = ? AND d.id > ? ORDER BY d.id LIMIT ?",
                 [incident_id.into(), at.into(), after.into(), BATCH.into()],
@@ -38,12 +43,25 @@ pub async fn queued(
         for r in &rows {
             let channel: String = r.try_get("", "channel")?;
             let channel = Channel::from_stored(&channel).map_err(sea_orm::DbErr::from)?;
-            let html: Option<String> = r.try_get("", "body_html")?;
-            let content = content_sha256(
-                &r.try_get::<String>("", "subject_line")?,
-                &r.try_get::<String>("", "body_text")?,
-                html.as_deref(),
-            );
+            let kept: Option<String> = r.try_get("", "content_sha256")?;
+            let content = match kept.map(|h| ContentHash::parse(&h)) {
+                Some(Ok(hash)) => hash,
+                Some(Err(e)) => {
+                    return Err(
+                        sea_orm::DbErr::Custom(format!("notices.content_sha256: {e}")).into(),
+                    )
+                }
+                None => {
+                    let html: Option<String> = r.try_get("", "body_html")?;
+                    content_sha256(
+                        &r.try_get::<Option<String>>("", "subject_line")?
+                            .unwrap_or_default(),
+                        &r.try_get::<Option<String>>("", "body_text")?
+                            .unwrap_or_default(),
+                        html.as_deref(),
+                    )
+                }
+            };
             entries.push(
                 Entry::new(
                     incident_id,

@@ -96,8 +96,21 @@ impl ContentHash {
 /// (`html` null when the channel has none, `subject` "" when it has no subject line), so no
 /// part can bleed into the next. Hash exactly the strings handed to the channel.
 pub fn content_sha256(subject: &str, text: &str, html: Option<&str>) -> ContentHash {
-    let canonical = serde_json::json!([subject, text, html]).to_string();
-    ContentHash(hex::encode(Sha256::digest(canonical.as_bytes())))
+    // The JSON is written straight into the hash: no copy of a notice's text, no string.
+    struct Into<'a>(&'a mut Sha256);
+    impl std::io::Write for Into<'_> {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0.update(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let mut hasher = Sha256::new();
+    serde_json::to_writer(Into(&mut hasher), &(subject, text, html))
+        .expect("strings serialise into a hash");
+    ContentHash(hex::encode(hasher.finalize()))
 }
 
 /// One event of one delivery, as the dispatcher reports it. `details` is free JSON for what
@@ -258,6 +271,23 @@ pub fn entry_hash(e: &ledger_entry::Model) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_content_hash_is_sha256_of_the_compact_json_array() {
+        let cases = [
+            (
+                "Subject",
+                "Dear Ana,\n\"quoted\" \u{7} ü 个人 \u{1F600}\r\n",
+                Some("<p>a</p>"),
+            ),
+            ("", "text only", None),
+        ];
+        for (subject, text, html) in cases {
+            let canonical = serde_json::json!([subject, text, html]).to_string();
+            let expected = hex::encode(Sha256::digest(canonical.as_bytes()));
+            assert_eq!(content_sha256(subject, text, html).as_str(), expected);
+        }
+    }
 
     fn at() -> DateTime<Utc> {
         "2026-12-01T10:00:00.123456789Z".parse().unwrap()

@@ -20,7 +20,7 @@ pub struct Notice {
     pub body_html: Option<String>,
 }
 
-const COLUMNS: usize = 11;
+const COLUMNS: usize = 12;
 
 /// Writes composed notices; a person's earlier notice on the channel is replaced in place
 /// (never deleted, so nothing that refers to it is lost).
@@ -47,18 +47,21 @@ pub async fn upsert(
             n.body_text.clone().into(),
             n.body_html.clone().into(),
             content_version.into(),
+            crate::evidence::content_sha256(&n.subject_line, &n.body_text, n.body_html.as_deref())
+                .as_str()
+                .into(),
             now.into(),
         ]);
     }
     let row = format!("({})", ["?"; COLUMNS].join(","));
     let sql = format!(
         "INSERT INTO notices (incident_id, subject_id, channel, locale, recipient, recipient_name, \
-         subject_line, body_text, body_html, content_version, created_at) VALUES {} \
+         subject_line, body_text, body_html, content_version, content_sha256, created_at) VALUES {} \
          ON CONFLICT (incident_id, subject_id, channel) DO UPDATE SET locale = excluded.locale, \
          recipient = excluded.recipient, recipient_name = excluded.recipient_name, \
          subject_line = excluded.subject_line, body_text = excluded.body_text, \
          body_html = excluded.body_html, content_version = excluded.content_version, \
-         created_at = excluded.created_at",
+         content_sha256 = excluded.content_sha256, created_at = excluded.created_at",
         vec![row.as_str(); notices.len()].join(",")
     );
     txn.execute(stmt(txn.get_database_backend(), &sql, values))

@@ -1,12 +1,14 @@
 //! The dispatch plan (`POST …/dispatch?dry_run=true`) says exactly what the dispatch then
 //! queues: people per channel (each on the first channel of the incident's order they can be
 //! reached on), SMS segments, the people no channel reaches; and after a dispatch, nothing
-//! more (everyone is queued already).
+//! more (everyone is queued already). And the `queued` ledger entries a dispatch writes hash
+//! what is then sent.
 use crate::flow::Team;
 use crate::helpers::TestApp;
 use crate::providers::twilio::TwilioServer;
 use crate::sms::{open, rows, PEOPLE};
 use crate::smtp::SmtpServer;
+use sea_orm::ConnectionTrait;
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
 
@@ -162,7 +164,60 @@ async fn people_no_channel_reaches_are_planned_as_unreachable(
     assert_eq!(queued(&app, id, 0).await, planned(&p));
 }
 
+/// The `queued` ledger entries carry the content hash kept at compose time; notices composed
+/// before it was kept (no hash stored) are hashed from their text at dispatch. Either way the
+/// queued hash is the hash of what each attempt then sent.
+async fn queued_entries_hash_what_is_then_sent(
+    app: TestApp,
+    _twilio: TwilioServer,
+    _smtp: SmtpServer,
+) {
+    let t = crate::flow::team(&app).await;
+    let (status, _) = app
+        .post_body("/api/v1/subjects/import", &t.responder, "text/csv", PEOPLE)
+        .await;
+    assert_eq!(status, 200);
+    let id = open(&app, &t, &["email", "sms"], "A backup was exposed.").await;
+    compose_and_approve(&app, &t, id, &["s-a", "s-c", "s-d"]).await;
+    let kept = app.count("notices WHERE content_sha256 IS NOT NULL").await;
+    assert_eq!(
+        kept,
+        app.count("notices").await,
+        "every notice has its hash"
+    );
+    // Ana's notices as if composed before the hash was kept.
+    app.db
+        .execute_unprepared(&format!(
+            "UPDATE notices SET content_sha256 = NULL WHERE incident_id = {id} AND subject_id = \
+             (SELECT id FROM subjects WHERE external_id = 's-a')"
+        ))
+        .await
+        .unwrap();
+    let (status, body) = app.act(id, "dispatch", &t.responder).await;
+    assert_eq!(status, 202, "{body}");
+    app.drain().await;
+    let (status, ledger) = app
+        .get(&format!("/api/v1/incidents/{id}/ledger"), &app.admin_token)
+        .await;
+    assert_eq!(status, 200, "{ledger}");
+    let entries = ledger["entries"].as_array().unwrap();
+    let queued: Vec<&Value> = entries.iter().filter(|e| e["event"] == "queued").collect();
+    assert_eq!(queued.len(), 3, "{ledger}");
+    for q in queued {
+        let attempt = entries
+            .iter()
+            .find(|e| e["event"] == "attempt" && e["delivery_id"] == q["delivery_id"])
+            .unwrap_or_else(|| panic!("an attempt for {q}"));
+        assert_eq!(q["content_sha256"].as_str().map(str::len), Some(64), "{q}");
+        assert_eq!(
+            q["content_sha256"], attempt["content_sha256"],
+            "{q} {attempt}"
+        );
+    }
+}
+
 crate::with_sms_on_both_databases!(
     the_plan_is_what_the_dispatch_then_queues,
     people_no_channel_reaches_are_planned_as_unreachable,
+    queued_entries_hash_what_is_then_sent,
 );
