@@ -176,6 +176,9 @@ setup_incident() {
 dispatch_and_wait() {
   local n=$1 t0 d left f
   t0=$(now)
+  api POST "/incidents/$INCIDENT/dispatch?dry_run=true" "$R" >/dev/null
+  echo "  the plan (dispatch?dry_run=true): $(elapsed "$t0" "$(now)") s"
+  t0=$(now)
   api POST "/incidents/$INCIDENT/dispatch" "$R" >/dev/null
   echo "  dispatch request (outbox and ledger written): $(elapsed "$t0" "$(now)") s"
   # Polled in the database over the status index (GET …/delivery counts people, which costs
