@@ -48,6 +48,9 @@ const FINALISE_BATCH: usize = 512;
 /// Rounds of `concurrency` sends claimed at once.
 const CLAIM_ROUNDS: usize = 4;
 
+/// How long the finaliser waits for a batch to fill once it holds a result.
+const LINGER: std::time::Duration = std::time::Duration::from_millis(5);
+
 /// How often a pass looks for deliveries whose worker died.
 const SWEEP_EVERY: std::time::Duration = std::time::Duration::from_secs(1);
 
@@ -227,7 +230,8 @@ impl Dispatcher {
         let claimer = tokio::spawn(self.clone().claim_ahead(ready_tx, size as i64));
         // Results wait here at most `concurrency` deep, and a send holds its permit until its
         // result is queued, so what a crash can leave sent but unrecorded stays small: the
-        // sends in flight, the results queued, the batch being written (3 × concurrency).
+        // sends in flight, the results queued, the batch being filled or written (at most
+        // `CLAIM_ROUNDS` × concurrency): 6 × concurrency.
         let (tx, rx) = mpsc::channel::<Done>(concurrency);
         let finaliser = tokio::spawn(self.clone().finalise_all(rx));
         let sem = Arc::new(Semaphore::new(concurrency));
@@ -392,11 +396,25 @@ impl Dispatcher {
         Ok(())
     }
 
+    /// Records results as they come, in batches: a batch is written when it holds
+    /// `CLAIM_ROUNDS` × concurrency results or `LINGER` after its first, whichever is first
+    /// (a transaction per handful of results cost more than the sending; on SQLite every
+    /// statement is a hand-off to its worker thread).
     async fn finalise_all(self, mut rx: mpsc::Receiver<Done>) -> anyhow::Result<()> {
-        let mut buf = Vec::with_capacity(FINALISE_BATCH);
+        let target = (CLAIM_ROUNDS * self.policy.concurrency).min(FINALISE_BATCH);
+        let mut buf = Vec::with_capacity(target);
         let mut seen = Seen::default();
         let mut failed = None;
-        while rx.recv_many(&mut buf, FINALISE_BATCH).await > 0 {
+        while rx.recv_many(&mut buf, target).await > 0 {
+            let until = tokio::time::Instant::now() + LINGER;
+            while buf.len() < target {
+                let room = target - buf.len();
+                let more = tokio::time::timeout_at(until, rx.recv_many(&mut buf, room));
+                match more.await {
+                    Ok(n) if n > 0 => {}
+                    _ => break, // the time is up, or every send is done
+                }
+            }
             // Keep draining after an error so no send waits forever; report the first error.
             // A transaction the database aborted (a deadlock, a busy SQLite) is tried again: it
             // was rolled back whole and every update is guarded on its claim.

@@ -206,8 +206,8 @@ async fn a_killed_server_loses_nothing(backend: Backend) {
                   // What the dead process had claimed and not recorded: the in-flight window.
     let in_flight = in_flight(&db, id).await;
     assert!(
-        in_flight.len() <= 3 * 4,
-        "at most 3 × TOCSIN_SEND_CONCURRENCY: {in_flight:?}"
+        in_flight.len() <= 6 * 4,
+        "at most 6 × TOCSIN_SEND_CONCURRENCY: {in_flight:?}"
     );
     smtp.release();
 
