@@ -18,7 +18,8 @@
 #   PG=postgres://postgres@127.0.0.1:5432   PostgreSQL server for `workers` (a database
 #                    bench_delivery is dropped and created)
 #   SMTP_PORT=25250 HTTP_PORT=9099 API_PORT=18080
-#   PERF=1           record a CPU profile of tocsin during the e-mail, SMS and push runs (perf)
+#   PERF=1           record a CPU profile of tocsin during the e-mail, SMS and push runs (perf);
+#                    PERF=dispatch: of the dispatch request alone (perf-dispatch.data)
 #
 # How: for each case a fresh SQLite database (PostgreSQL for `workers`) under bench/out/delivery/,
 # N generated people (US-CA, e-mail, phone and an FCM token each) imported with `tocsin subjects
@@ -178,9 +179,15 @@ dispatch_and_wait() {
   t0=$(now)
   api POST "/incidents/$INCIDENT/dispatch?dry_run=true" "$R" >/dev/null
   echo "  the plan (dispatch?dry_run=true): $(elapsed "$t0" "$(now)") s"
+  local dperf=""
+  if [[ "${PERF:-}" == dispatch ]]; then
+    perf record -F 999 -g -p "$SERVE" -o "$DIR/perf-dispatch.data" >/dev/null 2>&1 & dperf=$!
+    sleep 0.5 # perf attaches
+  fi
   t0=$(now)
   api POST "/incidents/$INCIDENT/dispatch" "$R" >/dev/null
   echo "  dispatch request (outbox and ledger written): $(elapsed "$t0" "$(now)") s"
+  if [[ -n "$dperf" ]]; then kill -INT "$dperf"; wait "$dperf" || true; echo "  profile: perf report -i $DIR/perf-dispatch.data"; fi
   # Polled in the database over the status index (GET …/delivery counts people, which costs
   # more than the sending it would be measuring at this rate).
   local q="SELECT COUNT(*) FROM deliveries WHERE status IN ('pending', 'sending')"
@@ -208,7 +215,7 @@ email_case() { # NAME N
   serve_bg
   setup_incident email "$n"
   local perf=""
-  if [[ -n "${PERF:-}" ]]; then
+  if [[ "${PERF:-}" == 1 ]]; then
     perf record -F 499 -g -p "$SERVE" -o "$DIR/perf.data" >/dev/null 2>&1 & perf=$!
   fi
   dispatch_and_wait "$n"
@@ -233,7 +240,7 @@ http_case() { # NAME N CHANNEL
   serve_bg
   setup_incident "$channel" "$n"
   local perf=""
-  if [[ -n "${PERF:-}" ]]; then
+  if [[ "${PERF:-}" == 1 ]]; then
     perf record -F 499 -g -p "$SERVE" -o "$DIR/perf.data" >/dev/null 2>&1 & perf=$!
   fi
   dispatch_and_wait "$n"

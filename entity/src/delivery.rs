@@ -21,6 +21,8 @@ pub struct Model {
     pub updated_at: DateTimeUtc,
     pub sent_at: Option<DateTimeUtc>,
     pub claimed_by: Option<String>,
+    /// The notice's content hash when it was queued (see `notices.content_sha256`).
+    pub content_sha256: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

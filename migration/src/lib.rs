@@ -16,7 +16,7 @@ mod m20261201_000012_obligation_facts;
 mod m20261201_000013_report_versions;
 mod m20261201_000014_sessions;
 mod m20261201_000015_console_indexes;
-mod m20261201_000016_notice_content_hash;
+mod m20261201_000016_content_hashes;
 
 pub struct Migrator;
 
@@ -38,7 +38,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000013_report_versions::Migration),
             Box::new(m20261201_000014_sessions::Migration),
             Box::new(m20261201_000015_console_indexes::Migration),
-            Box::new(m20261201_000016_notice_content_hash::Migration),
+            Box::new(m20261201_000016_content_hashes::Migration),
         ]
     }
 }

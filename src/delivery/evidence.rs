@@ -18,19 +18,17 @@ pub async fn queued(
     templates: &str,
     at: DateTime<Utc>,
 ) -> Result<u64, LedgerError> {
+    let backend = txn.get_database_backend();
     let mut after = 0i64;
     let mut n = 0;
     loop {
+        // The hash the delivery was queued with; the notices without one (composed before
+        // hashes were kept) are hashed from their text below.
         let rows = txn
             .query_all(stmt(
-                txn.get_database_backend(),
-                // The hash kept at compose time; the text only for notices composed before
-                // it was kept.
-                "SELECT d.id, d.subject_id, d.channel, n.content_sha256, \
-                 CASE WHEN n.content_sha256 IS NULL THEN n.subject_line END AS subject_line, \
-                 CASE WHEN n.content_sha256 IS NULL THEN n.body_text END AS body_text, \
-                 CASE WHEN n.content_sha256 IS NULL THEN n.body_html END AS body_html \
-                 FROM deliveries d JOIN notices n ON n.id = d.notice_id \
+                backend,
+                "SELECT d.id, d.notice_id, d.subject_id, d.channel, d.content_sha256 \
+                 FROM deliveries d \
                  WHERE d.incident_id = ? AND d.created_at = ? AND d.id > ? ORDER BY d.id LIMIT ?",
                 [incident_id.into(), at.into(), after.into(), BATCH.into()],
             ))
@@ -39,27 +37,26 @@ pub async fn queued(
             return Ok(n);
         };
         after = last.try_get("", "id")?;
+        let mut unhashed = Vec::new();
+        for r in &rows {
+            if r.try_get::<Option<String>>("", "content_sha256")?.is_none() {
+                unhashed.push(r.try_get::<i64>("", "notice_id")?);
+            }
+        }
+        let hashed = hash_texts(txn, &unhashed).await?;
         let mut entries = Vec::with_capacity(rows.len());
         for r in &rows {
             let channel: String = r.try_get("", "channel")?;
             let channel = Channel::from_stored(&channel).map_err(sea_orm::DbErr::from)?;
-            let kept: Option<String> = r.try_get("", "content_sha256")?;
-            let content = match kept.map(|h| ContentHash::parse(&h)) {
-                Some(Ok(hash)) => hash,
-                Some(Err(e)) => {
-                    return Err(
-                        sea_orm::DbErr::Custom(format!("notices.content_sha256: {e}")).into(),
-                    )
-                }
+            let content = match r.try_get::<Option<String>>("", "content_sha256")? {
+                Some(kept) => ContentHash::parse(&kept).map_err(|e| {
+                    sea_orm::DbErr::Custom(format!("deliveries.content_sha256: {e}"))
+                })?,
                 None => {
-                    let html: Option<String> = r.try_get("", "body_html")?;
-                    content_sha256(
-                        &r.try_get::<Option<String>>("", "subject_line")?
-                            .unwrap_or_default(),
-                        &r.try_get::<Option<String>>("", "body_text")?
-                            .unwrap_or_default(),
-                        html.as_deref(),
-                    )
+                    let notice: i64 = r.try_get("", "notice_id")?;
+                    hashed.get(&notice).cloned().ok_or_else(|| {
+                        sea_orm::DbErr::Custom(format!("notice {notice} is missing"))
+                    })?
                 }
             };
             entries.push(
@@ -77,6 +74,38 @@ pub async fn queued(
         n += entries.len() as u64;
         evidence::append_batch(txn, &entries).await?;
     }
+}
+
+/// The content hashes of these notices, from their text.
+async fn hash_texts(
+    txn: &DatabaseTransaction,
+    notices: &[i64],
+) -> Result<std::collections::HashMap<i64, ContentHash>, LedgerError> {
+    let mut out = std::collections::HashMap::with_capacity(notices.len());
+    for chunk in notices.chunks(500) {
+        let marks = vec!["?"; chunk.len()].join(", ");
+        let rows = txn
+            .query_all(stmt(
+                txn.get_database_backend(),
+                &format!(
+                    "SELECT id, subject_line, body_text, body_html FROM notices WHERE id IN ({marks})"
+                ),
+                chunk.iter().map(|&i| i.into()),
+            ))
+            .await?;
+        for r in rows {
+            let html: Option<String> = r.try_get("", "body_html")?;
+            out.insert(
+                r.try_get("", "id")?,
+                content_sha256(
+                    &r.try_get::<String>("", "subject_line")?,
+                    &r.try_get::<String>("", "body_text")?,
+                    html.as_deref(),
+                ),
+            );
+        }
+    }
+    Ok(out)
 }
 
 /// The ledger's record of one attempt: what was sent (content hash, templates), how it

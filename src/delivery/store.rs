@@ -13,9 +13,13 @@ use crate::domain::Channel;
 use chrono::{DateTime, Utc};
 use sea_orm::{ConnectionTrait, DbErr, Value as DbValue};
 
-const INSERT: &str = "INSERT INTO deliveries (notice_id, incident_id, subject_id, channel, status, \
-     attempts, max_attempts, next_attempt_at, message_id, created_at, updated_at) \
-     SELECT n.id, n.incident_id, n.subject_id, n.channel, 'pending', 0, ?, ?, '', ?, ? FROM notices n";
+/// Every column read from the notice is in `idx_notices_queue` (with `recipient IS NOT NULL`
+/// in the caller's WHERE): queuing never reads a notice's text.
+const INSERT: &str =
+    "INSERT INTO deliveries (notice_id, incident_id, subject_id, channel, status, \
+     attempts, max_attempts, next_attempt_at, message_id, content_sha256, created_at, updated_at) \
+     SELECT n.id, n.incident_id, n.subject_id, n.channel, 'pending', 0, ?, ?, '', \
+     n.content_sha256, ?, ? FROM notices n";
 
 /// Queues each person of the incident who has fewer than `at_once` deliveries on their next
 /// channel(s) in `order` that they can be reached on. Returns how many were queued.
