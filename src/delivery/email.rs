@@ -4,7 +4,8 @@ use super::channel::{Attempt, Outcome, Outgoing, Transport};
 use crate::config::{Settings, SmtpSettings};
 use crate::domain::Channel;
 use anyhow::Context;
-use lettre::message::{Mailbox, MultiPart};
+use lettre::message::header::ContentTransferEncoding;
+use lettre::message::{Body, Mailbox, MultiPart};
 use lettre::Message;
 use std::path::PathBuf;
 
@@ -38,7 +39,13 @@ impl Transport for Email {
         let Some(to) = out.notice.recipient.as_deref() else {
             return Outcome::Permanent("no e-mail address".into()).into();
         };
-        let message = match build(&self.from, out, to, &self.identity(out)) {
+        let message = match build(
+            &self.from,
+            out,
+            to,
+            &self.identity(out),
+            self.mailer.eight_bit(),
+        ) {
             Ok(m) => m,
             Err(reason) => return Outcome::Permanent(reason).into(),
         };
@@ -111,6 +118,12 @@ impl Mailer {
         }
     }
 
+    /// Whether message text may go as it is (8bit) instead of quoted-printable: the SMTP server
+    /// said it takes 8-bit text (8BITMIME).
+    fn eight_bit(&self) -> bool {
+        matches!(self, Mailer::Smtp(pool) if pool.offers_8bitmime())
+    }
+
     /// Sends `QUIT` on the SMTP connections.
     async fn close(&self) {
         if let Mailer::Smtp(pool) = self {
@@ -135,7 +148,24 @@ impl Mailer {
     }
 }
 
-fn build(from: &Mailbox, out: &Outgoing, to: &str, message_id: &str) -> Result<Message, String> {
+/// A body part: 8bit when the server takes it and the text allows it (lines of at most 998
+/// octets), else what lettre chooses (7bit, quoted-printable or base64).
+fn body(text: &str, eight_bit: bool) -> Body {
+    if eight_bit {
+        if let Ok(b) = Body::new_with_encoding(text.to_owned(), ContentTransferEncoding::EightBit) {
+            return b;
+        }
+    }
+    Body::new(text.to_owned())
+}
+
+fn build(
+    from: &Mailbox,
+    out: &Outgoing,
+    to: &str,
+    message_id: &str,
+    eight_bit: bool,
+) -> Result<Message, String> {
     let n = &out.notice;
     let address = to
         .parse()
@@ -152,10 +182,64 @@ fn build(from: &Mailbox, out: &Outgoing, to: &str, message_id: &str) -> Result<M
         .date_now();
     let built = match &n.body_html {
         Some(html) => builder.multipart(MultiPart::alternative_plain_html(
-            n.body_text.clone(),
-            html.clone(),
+            body(&n.body_text, eight_bit),
+            body(html, eight_bit),
         )),
-        None => builder.body(n.body_text.clone()),
+        None => builder.body(body(&n.body_text, eight_bit)),
     };
     built.map_err(|e| format!("the message could not be built: {e}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::notices::store::Notice;
+
+    fn outgoing(text: &str, html: Option<&str>) -> Outgoing {
+        Outgoing {
+            delivery_id: 7,
+            incident_id: 3,
+            subject_id: 1,
+            idempotency_key: Outgoing::key(3, 7),
+            notice: Notice {
+                subject_id: 1,
+                channel: Channel::Email,
+                locale: "de".into(),
+                recipient: Some("dana@example.com".into()),
+                recipient_name: Some("Dana Noble".into()),
+                subject_line: "Sicherheitsvorfall".into(),
+                body_text: text.into(),
+                body_html: html.map(str::to_owned),
+            },
+            link: None,
+            devices: Vec::new(),
+        }
+    }
+
+    fn wire(out: &Outgoing, eight_bit: bool) -> String {
+        let from: Mailbox = "Tocsin <alerts@tocsin.test>".parse().unwrap();
+        let m = build(&from, out, "dana@example.com", "<m@tocsin.test>", eight_bit).unwrap();
+        String::from_utf8(m.formatted()).unwrap()
+    }
+
+    #[test]
+    fn text_goes_as_8bit_only_where_the_server_takes_it_and_lines_allow() {
+        let out = outgoing("Grüße — Ihre Daten\n", Some("<p>Grüße — Ihre Daten</p>"));
+        let eight = wire(&out, true);
+        assert_eq!(
+            eight.matches("Content-Transfer-Encoding: 8bit").count(),
+            2,
+            "{eight}"
+        );
+        assert!(eight.contains("Grüße — Ihre Daten"), "{eight}");
+        let qp = wire(&out, false);
+        assert!(
+            !qp.contains("8bit") && qp.contains("quoted-printable"),
+            "{qp}"
+        );
+        // A line over 998 octets cannot go as 8bit: lettre's own choice instead.
+        let long = outgoing(&format!("{}\n", "ü".repeat(600)), None);
+        let w = wire(&long, true);
+        assert!(!w.contains("Content-Transfer-Encoding: 8bit"), "{w}");
+    }
 }

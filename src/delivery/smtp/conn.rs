@@ -186,6 +186,11 @@ impl Connection {
         self.broken
     }
 
+    /// Whether the server takes 8-bit message text (8BITMIME, RFC 6152).
+    pub fn offers_8bitmime(&self) -> bool {
+        self.features.eight_bit
+    }
+
     async fn ehlo(&mut self, ep: &Endpoint) -> Result<(), SendError> {
         let reply = self.command(&format!("EHLO {}\r\n", ep.hello)).await?;
         if reply.code == 250 {

@@ -30,6 +30,8 @@ pub struct Pool {
     slots: Semaphore,
     closed: AtomicBool,
     dialled: AtomicU64,
+    /// Whether the last connection opened offered 8BITMIME.
+    eight_bit: AtomicBool,
 }
 
 impl Pool {
@@ -40,11 +42,18 @@ impl Pool {
             slots: Semaphore::new(size.max(1)),
             closed: AtomicBool::new(false),
             dialled: AtomicU64::new(0),
+            eight_bit: AtomicBool::new(false),
         }
     }
 
     pub fn endpoint(&self) -> &Endpoint {
         &self.endpoint
+    }
+
+    /// Whether the server takes 8-bit text (8BITMIME), as its last new connection said; false
+    /// until one was opened.
+    pub fn offers_8bitmime(&self) -> bool {
+        self.eight_bit.load(Ordering::Relaxed)
     }
 
     /// Connections opened so far.
@@ -133,6 +142,8 @@ impl Pool {
     async fn dial(&self) -> Result<Connection, SendError> {
         let conn = dial(&self.endpoint).await?;
         self.dialled.fetch_add(1, Ordering::Relaxed);
+        self.eight_bit
+            .store(conn.offers_8bitmime(), Ordering::Relaxed);
         Ok(conn)
     }
 
