@@ -148,15 +148,49 @@ impl Mailer {
     }
 }
 
-/// A body part: 8bit when the server takes it and the text allows it (lines of at most 998
-/// octets), else what lettre chooses (7bit, quoted-printable or base64).
+/// A body part: as it is (8bit, or 7bit when ASCII) when the server takes 8-bit text and the
+/// text allows it, else what lettre chooses (quoted-printable or base64). lettre's own choice
+/// never picks 8bit for lines of 76 octets or more, which every rendered notice has; RFC 2045
+/// allows 998.
 fn body(text: &str, eight_bit: bool) -> Body {
     if eight_bit {
-        if let Ok(b) = Body::new_with_encoding(text.to_owned(), ContentTransferEncoding::EightBit) {
-            return b;
+        if let Some(buf) = as_8bit(text) {
+            let encoding = if text.is_ascii() {
+                ContentTransferEncoding::SevenBit
+            } else {
+                ContentTransferEncoding::EightBit
+            };
+            return Body::dangerous_pre_encoded(buf, encoding);
         }
     }
     Body::new(text.to_owned())
+}
+
+/// `text` with CRLF line ends, when it can go as 8bit data (RFC 2045 §2.8): no NUL, no CR
+/// but before LF, lines of at most 998 octets.
+fn as_8bit(text: &str) -> Option<Vec<u8>> {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len() + bytes.len() / 32 + 2);
+    let mut line = 0;
+    for (i, &b) in bytes.iter().enumerate() {
+        match b {
+            0 => return None,
+            b'\r' if bytes.get(i + 1) == Some(&b'\n') => {}
+            b'\r' => return None,
+            b'\n' => {
+                out.extend_from_slice(b"\r\n");
+                line = 0;
+            }
+            _ => {
+                line += 1;
+                if line > 998 {
+                    return None;
+                }
+                out.push(b);
+            }
+        }
+    }
+    Some(out)
 }
 
 fn build(
@@ -237,9 +271,21 @@ mod tests {
             !qp.contains("8bit") && qp.contains("quoted-printable"),
             "{qp}"
         );
-        // A line over 998 octets cannot go as 8bit: lettre's own choice instead.
-        let long = outgoing(&format!("{}\n", "ü".repeat(600)), None);
+        // Lines of up to 998 octets go as they are; a longer one cannot: lettre's choice.
+        let line = format!("{}\n", "ü".repeat(499));
+        let w = wire(&outgoing(&line, None), true);
+        assert!(
+            w.contains("Content-Transfer-Encoding: 8bit") && w.contains(line.trim()),
+            "{w}"
+        );
+        let long = outgoing(&format!("{}\n", "ü".repeat(500)), None);
         let w = wire(&long, true);
         assert!(!w.contains("Content-Transfer-Encoding: 8bit"), "{w}");
+        // ASCII text with long lines is 7bit data, not quoted-printable.
+        let ascii = wire(&outgoing(&format!("{}\n", "a".repeat(300)), None), true);
+        assert!(ascii.contains("Content-Transfer-Encoding: 7bit"), "{ascii}");
+        assert_eq!(as_8bit("a\r\nb\nc"), Some(b"a\r\nb\r\nc".to_vec()));
+        assert_eq!(as_8bit("bare\rcr"), None);
+        assert_eq!(as_8bit("nul\0"), None);
     }
 }
