@@ -171,23 +171,20 @@ fn body(text: &str, eight_bit: bool) -> Body {
 fn as_8bit(text: &str) -> Option<Vec<u8>> {
     let bytes = text.as_bytes();
     let mut out = Vec::with_capacity(bytes.len() + bytes.len() / 32 + 2);
-    let mut line = 0;
-    for (i, &b) in bytes.iter().enumerate() {
-        match b {
-            0 => return None,
-            b'\r' if bytes.get(i + 1) == Some(&b'\n') => {}
-            b'\r' => return None,
-            b'\n' => {
-                out.extend_from_slice(b"\r\n");
-                line = 0;
-            }
-            _ => {
-                line += 1;
-                if line > 998 {
-                    return None;
-                }
-                out.push(b);
-            }
+    let mut lines = bytes.split(|&b| b == b'\n').peekable();
+    while let Some(line) = lines.next() {
+        let more = lines.peek().is_some();
+        // A CR belongs to the line end only before an LF.
+        let line = match line.strip_suffix(b"\r") {
+            Some(l) if more => l,
+            _ => line,
+        };
+        if line.len() > 998 || line.iter().any(|&b| b == 0 || b == b'\r') {
+            return None;
+        }
+        out.extend_from_slice(line);
+        if more {
+            out.extend_from_slice(b"\r\n");
         }
     }
     Some(out)
@@ -286,6 +283,7 @@ mod tests {
         assert!(ascii.contains("Content-Transfer-Encoding: 7bit"), "{ascii}");
         assert_eq!(as_8bit("a\r\nb\nc"), Some(b"a\r\nb\r\nc".to_vec()));
         assert_eq!(as_8bit("bare\rcr"), None);
+        assert_eq!(as_8bit("ends with cr\r"), None);
         assert_eq!(as_8bit("nul\0"), None);
     }
 }
