@@ -66,25 +66,31 @@ fn build_at(regime: &str, form: Form, now: DateTime<Utc>) -> Document {
     build(form, regime, &facts)
 }
 
+/// The document's field keys (`section.field`), each asserted once, and those left blank.
+fn field_keys(d: &Document, regime: &str) -> (Vec<String>, Vec<String>) {
+    let mut keys = Vec::new();
+    let mut blank = Vec::new();
+    for s in &d.sections {
+        for item in &s.items {
+            if let Item::Field(f) = item {
+                let k = format!("{}.{}", s.key, f.key);
+                assert!(!keys.contains(&k), "{regime}: {k} twice");
+                if f.value == Value::Missing {
+                    blank.push(k.clone());
+                }
+                keys.push(k);
+            }
+        }
+    }
+    (keys, blank)
+}
+
 #[test]
 fn an_empty_incident_names_every_blank_field_and_keys_are_unique() {
     let now = Utc.with_ymd_and_hms(2026, 12, 1, 0, 0, 0).unwrap();
     for (regime, form) in Form::DEDICATED {
         let d = build_at(regime, *form, now);
-        let mut keys = Vec::new();
-        let mut blank = Vec::new();
-        for s in &d.sections {
-            for item in &s.items {
-                if let Item::Field(f) = item {
-                    let k = format!("{}.{}", s.key, f.key);
-                    assert!(!keys.contains(&k), "{regime}: {k} twice");
-                    if f.value == Value::Missing {
-                        blank.push(k.clone());
-                    }
-                    keys.push(k);
-                }
-            }
-        }
+        let (_, blank) = field_keys(&d, regime);
         assert_eq!(d.missing, blank, "{regime}");
         assert!(!d.missing.is_empty(), "{regime}");
         // Nothing known about the people: counts are missing, never zero.
@@ -111,20 +117,7 @@ fn every_regime_of_the_rules_gets_a_generic_report_with_unique_keys() {
     assert!(ids.len() > 60);
     for regime in &ids {
         let d = build_at(regime, Form::Generic, now);
-        let mut keys = Vec::new();
-        let mut blank = Vec::new();
-        for s in &d.sections {
-            for item in &s.items {
-                if let Item::Field(f) = item {
-                    let k = format!("{}.{}", s.key, f.key);
-                    assert!(!keys.contains(&k), "{regime}: {k} twice");
-                    if f.value == Value::Missing {
-                        blank.push(k.clone());
-                    }
-                    keys.push(k);
-                }
-            }
-        }
+        let (keys, blank) = field_keys(&d, regime);
         assert_eq!(d.missing, blank, "{regime}");
         assert_eq!(&d.regime, regime);
         assert!(keys.len() > 6, "{regime}: {keys:?}");

@@ -273,12 +273,34 @@ pub async fn mark_done(
         by: actor.account_id(),
         how,
     };
-    if !store::fulfil(&txn, o.id, &f, now).await? {
+    if !fulfil_in(&txn, playbooks, &i, actor, &o, &f, now).await? {
         return Err(ObligationError::AlreadyDone(at));
     }
+    let o = store::find(&txn, incident_id, obligation_id)
+        .await?
+        .ok_or(ObligationError::NotFound(obligation_id))?;
+    txn.commit().await?;
+    Ok(o)
+}
+
+/// Marks `o` done as `f` says, records it on the incident's timeline and recomputes the
+/// incident's obligations, in the caller's transaction: the one way an obligation is done (by
+/// hand, or with a report's submission). False when it was already done.
+pub async fn fulfil_in(
+    txn: &impl ConnectionTrait,
+    playbooks: &Playbooks,
+    incident: &Incident,
+    actor: &Actor,
+    o: &Obligation,
+    f: &Fulfilment,
+    now: DateTime<Utc>,
+) -> Result<bool, ObligationError> {
+    if !store::fulfil(txn, o.id, f, now).await? {
+        return Ok(false);
+    }
     incidents::record_event(
-        &txn,
-        incident_id,
+        txn,
+        incident.id,
         actor,
         "obligation_done",
         json!({
@@ -291,12 +313,8 @@ pub async fn mark_done(
         }),
     )
     .await?;
-    refresh_in(&txn, playbooks, &i, now).await?;
-    let o = store::find(&txn, incident_id, obligation_id)
-        .await?
-        .ok_or(ObligationError::NotFound(obligation_id))?;
-    txn.commit().await?;
-    Ok(o)
+    refresh_in(txn, playbooks, incident, now).await?;
+    Ok(true)
 }
 
 #[cfg(test)]

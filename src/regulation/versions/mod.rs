@@ -302,27 +302,12 @@ async fn fulfil_obligation(
         by: actor.account_id(),
         how: format!("{} report version {n} submitted: {how}", regime.id),
     };
-    if !ostore::fulfil(txn, o.id, &f, now).await? {
-        return Err(bad(format!("obligation {oid} was already done")));
-    }
-    incidents::record_event(
-        txn,
-        incident.id,
-        actor,
-        "obligation_done",
-        json!({
-            "obligation": o.id,
-            "key": o.key,
-            "jurisdiction": o.jurisdiction,
-            "audience": o.audience,
-            "at": f.at,
-            "how": f.how,
-        }),
-    )
-    .await?;
-    refresh::refresh_in(txn, playbooks, incident, now)
+    let done = refresh::fulfil_in(txn, playbooks, incident, actor, &o, &f, now)
         .await
         .map_err(AppError::from)?;
+    if !done {
+        return Err(bad(format!("obligation {oid} was already done")));
+    }
     Ok(())
 }
 
