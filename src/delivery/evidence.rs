@@ -37,38 +37,37 @@ pub async fn queued(
             return Ok(n);
         };
         after = last.try_get("", "id")?;
-        let mut unhashed = Vec::new();
-        for r in &rows {
-            if r.try_get::<Option<String>>("", "content_sha256")?.is_none() {
-                unhashed.push(r.try_get::<i64>("", "notice_id")?);
-            }
-        }
-        let hashed = hash_texts(txn, &unhashed).await?;
-        let mut entries = Vec::with_capacity(rows.len());
+        // (delivery, notice, person, channel, the hash it was queued with)
+        let mut queued = Vec::with_capacity(rows.len());
         for r in &rows {
             let channel: String = r.try_get("", "channel")?;
-            let channel = Channel::from_stored(&channel).map_err(sea_orm::DbErr::from)?;
-            let content = match r.try_get::<Option<String>>("", "content_sha256")? {
+            queued.push((
+                r.try_get::<i64>("", "id")?,
+                r.try_get::<i64>("", "notice_id")?,
+                r.try_get::<Option<i64>>("", "subject_id")?.unwrap_or(0),
+                Channel::from_stored(&channel).map_err(sea_orm::DbErr::from)?,
+                r.try_get::<Option<String>>("", "content_sha256")?,
+            ));
+        }
+        let unhashed: Vec<i64> = queued
+            .iter()
+            .filter(|q| q.4.is_none())
+            .map(|q| q.1)
+            .collect();
+        let mut hashed = hash_texts(txn, &unhashed).await?;
+        let mut entries = Vec::with_capacity(queued.len());
+        for (delivery, notice, person, channel, kept) in queued {
+            let content = match kept {
                 Some(kept) => ContentHash::parse(&kept).map_err(|e| {
                     sea_orm::DbErr::Custom(format!("deliveries.content_sha256: {e}"))
                 })?,
-                None => {
-                    let notice: i64 = r.try_get("", "notice_id")?;
-                    hashed.get(&notice).cloned().ok_or_else(|| {
-                        sea_orm::DbErr::Custom(format!("notice {notice} is missing"))
-                    })?
-                }
+                None => hashed
+                    .remove(&notice)
+                    .ok_or_else(|| sea_orm::DbErr::Custom(format!("notice {notice} is missing")))?,
             };
             entries.push(
-                Entry::new(
-                    incident_id,
-                    r.try_get("", "id")?,
-                    r.try_get::<Option<i64>>("", "subject_id")?.unwrap_or(0),
-                    channel,
-                    Event::Queued,
-                    at,
-                )
-                .content(content, templates),
+                Entry::new(incident_id, delivery, person, channel, Event::Queued, at)
+                    .content(content, templates),
             );
         }
         n += entries.len() as u64;
@@ -83,26 +82,9 @@ async fn hash_texts(
 ) -> Result<std::collections::HashMap<i64, ContentHash>, LedgerError> {
     let mut out = std::collections::HashMap::with_capacity(notices.len());
     for chunk in notices.chunks(500) {
-        let marks = vec!["?"; chunk.len()].join(", ");
-        let rows = txn
-            .query_all(stmt(
-                txn.get_database_backend(),
-                &format!(
-                    "SELECT id, subject_line, body_text, body_html FROM notices WHERE id IN ({marks})"
-                ),
-                chunk.iter().map(|&i| i.into()),
-            ))
-            .await?;
-        for r in rows {
-            let html: Option<String> = r.try_get("", "body_html")?;
-            out.insert(
-                r.try_get("", "id")?,
-                content_sha256(
-                    &r.try_get::<String>("", "subject_line")?,
-                    &r.try_get::<String>("", "body_text")?,
-                    html.as_deref(),
-                ),
-            );
+        for (id, (n, _)) in crate::notices::store::by_ids_with_links(txn, chunk).await? {
+            let hash = content_sha256(&n.subject_line, &n.body_text, n.body_html.as_deref());
+            out.insert(id, hash);
         }
     }
     Ok(out)
@@ -161,7 +143,7 @@ pub(super) fn fell_back(c: &Claimed, to: Channel, now: DateTime<Utc>) -> Option<
 }
 
 /// `s` without control characters, at most `max` bytes (cut at a character boundary), trimmed.
-fn printable(s: &str, max: usize) -> String {
+pub(super) fn printable(s: &str, max: usize) -> String {
     let mut out = String::with_capacity(s.len().min(max));
     for ch in s.chars().filter(|c| !c.is_control()) {
         if out.len() + ch.len_utf8() > max {

@@ -6,7 +6,7 @@
 use crate::flow::Team;
 use crate::helpers::TestApp;
 use crate::providers::twilio::TwilioServer;
-use crate::sms::{open, rows, PEOPLE};
+use crate::sms::{approved, rows};
 use crate::smtp::SmtpServer;
 use sea_orm::ConnectionTrait;
 use serde_json::{json, Value};
@@ -75,34 +75,13 @@ async fn segments_of(app: &TestApp, t: &Team, id: i64, people: &[&str]) -> u64 {
     sum
 }
 
-async fn compose_and_approve(app: &TestApp, t: &Team, id: i64, people: &[&str]) {
-    let (status, pop) = app
-        .post_json(
-            &format!("/api/v1/incidents/{id}/population"),
-            &t.responder,
-            &json!({ "external_ids": people }),
-        )
-        .await;
-    assert_eq!(status, 200, "{pop}");
-    for (action, token) in [("notices", &t.responder), ("approval", &t.approver)] {
-        let (status, body) = app.act(id, action, token).await;
-        assert_eq!(status, 200, "{action}: {body}");
-    }
-}
-
 async fn the_plan_is_what_the_dispatch_then_queues(
     app: TestApp,
     _twilio: TwilioServer,
     _smtp: SmtpServer,
 ) {
-    let t = crate::flow::team(&app).await;
-    let (status, _) = app
-        .post_body("/api/v1/subjects/import", &t.responder, "text/csv", PEOPLE)
-        .await;
-    assert_eq!(status, 200);
-    let id = open(&app, &t, &["sms", "email"], "A backup was exposed.").await;
     // Ana: phone and e-mail → SMS; Chen: phone only → SMS; Dana: e-mail only → e-mail.
-    compose_and_approve(&app, &t, id, &["s-a", "s-c", "s-d"]).await;
+    let (t, id) = approved(&app, &["sms", "email"], &["s-a", "s-c", "s-d"]).await;
     let first = plan(&app, &t, id).await;
     assert_eq!(
         planned(&first),
@@ -145,14 +124,8 @@ async fn people_no_channel_reaches_are_planned_as_unreachable(
     _twilio: TwilioServer,
     _smtp: SmtpServer,
 ) {
-    let t = crate::flow::team(&app).await;
-    let (status, _) = app
-        .post_body("/api/v1/subjects/import", &t.responder, "text/csv", PEOPLE)
-        .await;
-    assert_eq!(status, 200);
     // E-mail, then push: Chen has neither an address nor a device.
-    let id = open(&app, &t, &["email", "push"], "A backup was exposed.").await;
-    compose_and_approve(&app, &t, id, &["s-b", "s-c", "s-d"]).await;
+    let (t, id) = approved(&app, &["email", "push"], &["s-b", "s-c", "s-d"]).await;
     let p = plan(&app, &t, id).await;
     assert_eq!(planned(&p), BTreeMap::from([("email".into(), 2)]), "{p}");
     assert_eq!(
@@ -172,13 +145,7 @@ async fn queued_entries_hash_what_is_then_sent(
     _twilio: TwilioServer,
     _smtp: SmtpServer,
 ) {
-    let t = crate::flow::team(&app).await;
-    let (status, _) = app
-        .post_body("/api/v1/subjects/import", &t.responder, "text/csv", PEOPLE)
-        .await;
-    assert_eq!(status, 200);
-    let id = open(&app, &t, &["email", "sms"], "A backup was exposed.").await;
-    compose_and_approve(&app, &t, id, &["s-a", "s-c", "s-d"]).await;
+    let (t, id) = approved(&app, &["email", "sms"], &["s-a", "s-c", "s-d"]).await;
     let kept = app.count("notices WHERE content_sha256 IS NOT NULL").await;
     assert_eq!(
         kept,

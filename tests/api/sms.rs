@@ -63,6 +63,14 @@ macro_rules! with_sms_on_both_databases {
 /// Opens an incident on `channels` for `people` (of [`PEOPLE`]), composes, approves and
 /// dispatches it.
 pub async fn dispatched(app: &TestApp, channels: &[&str], people: &[&str]) -> (Team, i64) {
+    let (t, id) = approved(app, channels, people).await;
+    let (status, body) = app.act(id, "dispatch", &t.responder).await;
+    assert_eq!(status, 202, "{body}");
+    (t, id)
+}
+
+/// Opens an incident on `channels` for `people` (of [`PEOPLE`]), composes and approves it.
+pub async fn approved(app: &TestApp, channels: &[&str], people: &[&str]) -> (Team, i64) {
     let t = team(app).await;
     let (status, _) = app
         .post_body("/api/v1/subjects/import", &t.responder, "text/csv", PEOPLE)
@@ -87,8 +95,6 @@ pub async fn dispatched(app: &TestApp, channels: &[&str], people: &[&str]) -> (T
         let (status, body) = app.act(id, action, token).await;
         assert_eq!(status, 200, "{action}: {body}");
     }
-    let (status, body) = app.act(id, "dispatch", &t.responder).await;
-    assert_eq!(status, 202, "{body}");
     (t, id)
 }
 

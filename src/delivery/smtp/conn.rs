@@ -6,6 +6,7 @@
 //! replies are read together, then the message and its final dot in another: two round trips
 //! a message instead of four. Without it, each command waits for its reply.
 use super::{Endpoint, Security, SendError};
+use crate::delivery::evidence::printable;
 use base64::Engine;
 use lettre::address::Envelope;
 use std::pin::Pin;
@@ -372,7 +373,7 @@ impl Connection {
                 .and_then(|c| c.parse::<u16>().ok())
                 .filter(|c| (200..600).contains(c));
             let Some(code) = code else {
-                return Err(self.broke(format!("the SMTP server said '{}'", printable(line))));
+                return Err(self.broke(format!("the SMTP server said '{}'", printable(line, 200))));
             };
             let more = line.as_bytes().get(3) == Some(&b'-');
             lines.push(line.get(4..).unwrap_or("").to_owned());
@@ -392,25 +393,17 @@ impl Connection {
 /// §4.5.2), then the end-of-data line. `email` has CRLF line ends (lettre's `formatted`).
 fn stuffed(email: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(email.len() + email.len() / 64 + 5);
-    let mut start = 0;
     for line in email.split_inclusive(|&b| b == b'\n') {
         if line.first() == Some(&b'.') {
             out.push(b'.');
         }
         out.extend_from_slice(line);
-        start += line.len();
     }
-    debug_assert_eq!(start, email.len());
     if !out.ends_with(b"\r\n") {
         out.extend_from_slice(b"\r\n");
     }
     out.extend_from_slice(b".\r\n");
     out
-}
-
-/// At most 200 characters of a server's line, without control characters, for an error.
-fn printable(s: &str) -> String {
-    s.chars().filter(|c| !c.is_control()).take(200).collect()
 }
 
 impl AsyncRead for Io {
