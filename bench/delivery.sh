@@ -184,6 +184,8 @@ dispatch_and_wait() {
     perf record -F 999 -g -p "$SERVE" -o "$DIR/perf-dispatch.data" >/dev/null 2>&1 & dperf=$!
     sleep 0.5 # perf attaches
   fi
+  local c0 s0
+  c0=$(cpu "$SERVE"); s0=$(cpu "${SMTP_SINK:-$SERVE}")
   t0=$(now)
   api POST "/incidents/$INCIDENT/dispatch" "$R" >/dev/null
   echo "  dispatch request (outbox and ledger written): $(elapsed "$t0" "$(now)") s"
@@ -198,6 +200,7 @@ dispatch_and_wait() {
     sleep 0.1
   done
   SECS=$(elapsed "$t0" "$(now)")
+  echo "  CPU meanwhile: tocsin serve $(elapsed "$c0" "$(cpu "$SERVE")") s, smtp-sink $(elapsed "$s0" "$(cpu "${SMTP_SINK:-$SERVE}")") s (smtp-sink: only in e-mail cases)"
   d=$(api GET "/incidents/$INCIDENT/delivery" "$R")
   SENT=$(jq -r .sent <<<"$d")
   echo "  delivery: $(jq -c '{total, sent, failed, unreachable}' <<<"$d") in $SECS s"
@@ -205,6 +208,8 @@ dispatch_and_wait() {
 }
 
 serve_bg() { "$BIN" serve "$@" >"$DIR/serve.log" 2>&1 & SERVE=$!; PIDS+=("$SERVE"); wait_http "http://127.0.0.1:$API_PORT/readyz"; }
+# cpu PID: CPU seconds (user + system) the process has used so far.
+cpu() { awk -v t="$(getconf CLK_TCK)" '{ printf "%.2f", ($14 + $15) / t }' "/proc/$1/stat" 2>/dev/null || echo 0; }
 vmhwm() { awk '/VmHWM/ { printf "%.0f MB", $2 / 1024 }' "/proc/$1/status"; }
 
 email_case() { # NAME N
@@ -223,9 +228,12 @@ email_case() { # NAME N
   result "tocsin serve → smtp-sink, $n e-mails" "$SECS" "$(rate "$SENT" "$SECS")/s" "peak RSS $(vmhwm "$SERVE")" "sent $SENT"
   stop "$SERVE"
   local t0 ref
+  local s0
+  s0=$(cpu "$SMTP_SINK")
   t0=$(now)
   smtp-source -s "$CONC" -m "$n" -l "$NOTICE_BYTES" -d 127.0.0.1:"$SMTP_PORT"
   ref=$(elapsed "$t0" "$(now)")
+  echo "  smtp-source: $ref s; CPU meanwhile: smtp-sink $(elapsed "$s0" "$(cpu "$SMTP_SINK")") s"
   result "smtp-source -s $CONC -m $n -l $NOTICE_BYTES -d" "$ref" "$(rate "$n" "$ref")/s" "reference" \
     "tocsin/ref $(awk -v a="$SECS" -v b="$ref" 'BEGIN { printf "%.1f×", a / b }')"
   stop "$SMTP_SINK"

@@ -170,24 +170,38 @@ fn body(text: &str, eight_bit: bool) -> Body {
 /// but before LF, lines of at most 998 octets.
 fn as_8bit(text: &str) -> Option<Vec<u8>> {
     let bytes = text.as_bytes();
+    // A CR is allowed only as part of a CRLF line end: when there is none (almost always),
+    // the lines need no closer look (memchr's scans run over whole words at a time).
+    let crs = memchr::memchr(b'\r', bytes).is_some();
+    if memchr::memchr(0, bytes).is_some() {
+        return None;
+    }
     let mut out = Vec::with_capacity(bytes.len() + bytes.len() / 32 + 2);
-    let mut lines = bytes.split(|&b| b == b'\n').peekable();
-    while let Some(line) = lines.next() {
-        let more = lines.peek().is_some();
-        // A CR belongs to the line end only before an LF.
-        let line = match line.strip_suffix(b"\r") {
-            Some(l) if more => l,
-            _ => line,
-        };
-        if line.len() > 998 || line.iter().any(|&b| b == 0 || b == b'\r') {
+    let mut start = 0;
+    loop {
+        let end = memchr::memchr(b'\n', &bytes[start..]).map(|i| start + i);
+        let mut line = &bytes[start..end.unwrap_or(bytes.len())];
+        if crs {
+            // A CR belongs to the line end only before an LF.
+            if end.is_some() {
+                line = line.strip_suffix(b"\r").unwrap_or(line);
+            }
+            if memchr::memchr(b'\r', line).is_some() {
+                return None;
+            }
+        }
+        if line.len() > 998 {
             return None;
         }
         out.extend_from_slice(line);
-        if more {
-            out.extend_from_slice(b"\r\n");
+        match end {
+            Some(end) => {
+                out.extend_from_slice(b"\r\n");
+                start = end + 1;
+            }
+            None => return Some(out),
         }
     }
-    Some(out)
 }
 
 fn build(

@@ -392,13 +392,19 @@ impl Connection {
 /// The message as DATA carries it: a line that starts with a dot gets another (RFC 5321
 /// §4.5.2), then the end-of-data line. `email` has CRLF line ends (lettre's `formatted`).
 fn stuffed(email: &[u8]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(email.len() + email.len() / 64 + 5);
-    for line in email.split_inclusive(|&b| b == b'\n') {
-        if line.first() == Some(&b'.') {
-            out.push(b'.');
-        }
-        out.extend_from_slice(line);
+    let mut out = Vec::with_capacity(email.len() + 16);
+    if email.first() == Some(&b'.') {
+        out.push(b'.');
     }
+    // Copied in runs between the line starts that need a dot (rare), found with memchr's
+    // searcher rather than line by line.
+    let mut from = 0;
+    for at in memchr::memmem::find_iter(email, b"\n.") {
+        out.extend_from_slice(&email[from..=at]);
+        out.push(b'.');
+        from = at + 1;
+    }
+    out.extend_from_slice(&email[from..]);
     if !out.ends_with(b"\r\n") {
         out.extend_from_slice(b"\r\n");
     }
@@ -455,6 +461,9 @@ mod tests {
         assert_eq!(stuffed(b"a\r\n.b\r\n..c\r\n"), b"a\r\n..b\r\n...c\r\n.\r\n");
         assert_eq!(stuffed(b".\r\nend"), b"..\r\nend\r\n.\r\n");
         assert_eq!(stuffed(b"x.y\r\n"), b"x.y\r\n.\r\n");
+        assert_eq!(stuffed(b"a\n.\n."), b"a\n..\n..\r\n.\r\n");
+        assert_eq!(stuffed(b""), b"\r\n.\r\n");
+        assert_eq!(stuffed(b"..\r\n"), b"...\r\n.\r\n");
     }
 
     #[test]
