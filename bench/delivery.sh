@@ -54,7 +54,7 @@ SMTP_PORT="${SMTP_PORT:-25250}"
 HTTP_PORT="${HTTP_PORT:-9099}"
 API_PORT="${API_PORT:-18080}"
 OUT="$ROOT/bench/out/delivery"
-BIN="$ROOT/target/release/tocsin"
+BIN="${BIN:-$ROOT/target/release/tocsin}"
 SINK="$ROOT/target/release/examples/http_sink"
 API="http://127.0.0.1:$API_PORT/api/v1"
 
@@ -187,8 +187,11 @@ dispatch_and_wait() {
   local c0 s0
   c0=$(cpu "$SERVE"); s0=$(cpu "${SMTP_SINK:-$SERVE}")
   t0=$(now)
+  if [[ -n "${THREADS:-}" ]]; then
+    python3 "$ROOT/bench/threads.py" "$SERVE" "${SMTP_SINK:-}" >"$DIR/threads.txt" 2>&1 & TPID=$!
+  fi
   api POST "/incidents/$INCIDENT/dispatch" "$R" >/dev/null
-  echo "  dispatch request (outbox and ledger written): $(elapsed "$t0" "$(now)") s"
+  echo "  dispatch request (outbox and ledger written): $(elapsed "$t0" "$(now)") s; already sent: $(sqlite3 "$(f=${TOCSIN_DATABASE_URL#sqlite://}; echo "${f%%\?*}")" "SELECT COUNT(*) FROM deliveries WHERE status = 'sent'" 2>/dev/null || echo '?')"
   if [[ -n "$dperf" ]]; then kill -INT "$dperf"; wait "$dperf" || true; echo "  profile: perf report -i $DIR/perf-dispatch.data"; fi
   # Polled in the database over the status index (GET …/delivery counts people, which costs
   # more than the sending it would be measuring at this rate).
@@ -200,6 +203,7 @@ dispatch_and_wait() {
     sleep 0.1
   done
   SECS=$(elapsed "$t0" "$(now)")
+  if [[ -n "${TPID:-}" ]]; then kill "$TPID" 2>/dev/null; wait "$TPID" 2>/dev/null || true; TPID=; echo "  per-thread CPU: $DIR/threads.txt"; fi
   echo "  CPU meanwhile: tocsin serve $(elapsed "$c0" "$(cpu "$SERVE")") s, smtp-sink $(elapsed "$s0" "$(cpu "${SMTP_SINK:-$SERVE}")") s (smtp-sink: only in e-mail cases)"
   d=$(api GET "/incidents/$INCIDENT/delivery" "$R")
   SENT=$(jq -r .sent <<<"$d")

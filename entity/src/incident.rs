@@ -41,6 +41,10 @@ pub struct Model {
     pub materiality_determined_at: Option<DateTimeUtc>,
     pub handling_ended_at: Option<DateTimeUtc>,
     pub risk_assessment: Option<String>,
+    /// Channels per person of the dispatch being written; NULL when none is.
+    pub dispatching_at_once: Option<i32>,
+    /// When that dispatch last committed a chunk.
+    pub dispatching_touched: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

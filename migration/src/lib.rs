@@ -17,6 +17,7 @@ mod m20261201_000013_report_versions;
 mod m20261201_000014_sessions;
 mod m20261201_000015_console_indexes;
 mod m20261201_000016_content_hashes;
+mod m20261201_000017_dispatch_progress;
 
 pub struct Migrator;
 
@@ -39,6 +40,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000014_sessions::Migration),
             Box::new(m20261201_000015_console_indexes::Migration),
             Box::new(m20261201_000016_content_hashes::Migration),
+            Box::new(m20261201_000017_dispatch_progress::Migration),
         ]
     }
 }

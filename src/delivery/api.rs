@@ -83,10 +83,10 @@ async fn start(
         &actor,
         id,
         options,
-        now,
+        &state.clock,
+        &state.dispatch_wakeup,
     )
     .await?;
-    state.dispatch_wakeup.notify_waiters();
     Ok((StatusCode::ACCEPTED, Json(json!({ "queued": queued }))).into_response())
 }
 

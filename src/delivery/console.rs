@@ -277,20 +277,18 @@ async fn start(
         &actor,
         id,
         Options { at_once },
-        state.clock.now(),
+        &state.clock,
+        &state.dispatch_wakeup,
     )
     .await;
     Ok(match r {
-        Ok(queued) => {
-            state.dispatch_wakeup.notify_waiters();
-            cx.redirect(
-                &here,
-                Flash::ok(format!(
-                    "Dispatched: {} notices queued. Progress shows below.",
-                    cx.locale.number(queued as i64)
-                )),
-            )
-        }
+        Ok(queued) => cx.redirect(
+            &here,
+            Flash::ok(format!(
+                "Dispatched: {} notices queued. Progress shows below.",
+                cx.locale.number(queued as i64)
+            )),
+        ),
         Err(e) => cx.redirect(&here, Flash::error(refusal(e)?)),
     })
 }

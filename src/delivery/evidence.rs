@@ -10,13 +10,15 @@ use sea_orm::{ConnectionTrait, DatabaseTransaction};
 
 const BATCH: i64 = 5000;
 
-/// Ledger entries for every delivery of the incident queued at `at` (one dispatch), with the
-/// hash of the notice each will send and the templates it was composed with.
+/// Ledger entries for every delivery of the incident queued at `at` (one dispatch) for people
+/// with `after < subject_id <= upto` (the chunk just queued), with the hash of the notice each
+/// will send and the templates it was composed with.
 pub async fn queued(
     txn: &DatabaseTransaction,
     incident_id: i64,
     templates: &str,
     at: DateTime<Utc>,
+    (people_after, upto): (i64, i64),
 ) -> Result<u64, LedgerError> {
     let backend = txn.get_database_backend();
     let mut after = 0i64;
@@ -27,10 +29,18 @@ pub async fn queued(
         let rows = txn
             .query_all(stmt(
                 backend,
+                // The chunk's people, over the (incident, person) index.
                 "SELECT d.id, d.notice_id, d.subject_id, d.channel, d.content_sha256 \
-                 FROM deliveries d \
-                 WHERE d.incident_id = ? AND d.created_at = ? AND d.id > ? ORDER BY d.id LIMIT ?",
-                [incident_id.into(), at.into(), after.into(), BATCH.into()],
+                 FROM deliveries d WHERE d.incident_id = ? AND d.subject_id > ? \
+                 AND d.subject_id <= ? AND d.created_at = ? AND d.id > ? ORDER BY d.id LIMIT ?",
+                [
+                    incident_id.into(),
+                    people_after.into(),
+                    upto.into(),
+                    at.into(),
+                    after.into(),
+                    BATCH.into(),
+                ],
             ))
             .await?;
         let Some(last) = rows.last() else {

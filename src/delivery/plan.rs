@@ -147,7 +147,7 @@ async fn rehearsed(
     max_attempts: i32,
     now: DateTime<Utc>,
 ) -> Result<Counts, DbErr> {
-    store::enqueue(txn, incident_id, order, at_once, max_attempts, now).await?;
+    store::enqueue(txn, incident_id, order, at_once, max_attempts, now, None).await?;
     Ok(Counts {
         queued: store::queued_at(txn, incident_id, now).await?,
         sms_segments: store::queued_texts(txn, incident_id, Channel::Sms, now, |text| {

@@ -23,6 +23,9 @@ const INSERT: &str =
 
 /// Queues each person of the incident who has fewer than `at_once` deliveries on their next
 /// channel(s) in `order` that they can be reached on. Returns how many were queued.
+///
+/// `people` = `Some((after, upto))` limits it to people with `after < subject_id <= upto` (a
+/// dispatch's chunk).
 pub async fn enqueue(
     txn: &impl ConnectionTrait,
     incident_id: i64,
@@ -30,32 +33,37 @@ pub async fn enqueue(
     at_once: usize,
     max_attempts: i32,
     now: DateTime<Utc>,
+    people: Option<(i64, i64)>,
 ) -> Result<u64, DbErr> {
     let backend = txn.get_database_backend();
+    let (range, after, upto) = match people {
+        Some((after, upto)) => (" AND n.subject_id > ? AND n.subject_id <= ?", after, upto),
+        None => ("", 0, 0),
+    };
     let mut queued = 0;
     // Round r queues people with r deliveries; within a round, a person queued on one channel
     // is not queued on the next.
     for round in 0..at_once.max(1) {
         for &channel in order {
             let sql = format!(
-                "{INSERT} WHERE n.incident_id = ? AND n.channel = ? AND n.recipient IS NOT NULL \
-                 AND (SELECT COUNT(*) FROM deliveries d WHERE d.incident_id = n.incident_id \
+                "{INSERT} WHERE n.incident_id = ? AND n.channel = ? AND n.recipient IS NOT NULL\
+                 {range} AND (SELECT COUNT(*) FROM deliveries d WHERE d.incident_id = n.incident_id \
                  AND d.subject_id = n.subject_id) <= ? ON CONFLICT (notice_id) DO NOTHING"
             );
+            let mut values: Vec<DbValue> = vec![
+                max_attempts.into(),
+                now.into(),
+                now.into(),
+                now.into(),
+                incident_id.into(),
+                channel.into(),
+            ];
+            if people.is_some() {
+                values.extend([after.into(), upto.into()]);
+            }
+            values.push((round as i64).into());
             queued += txn
-                .execute(stmt(
-                    backend,
-                    &sql,
-                    [
-                        max_attempts.into(),
-                        now.into(),
-                        now.into(),
-                        now.into(),
-                        incident_id.into(),
-                        channel.into(),
-                        (round as i64).into(),
-                    ],
-                ))
+                .execute(stmt(backend, &sql, values))
                 .await?
                 .rows_affected();
         }

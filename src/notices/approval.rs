@@ -232,15 +232,15 @@ pub async fn withdraw(
     Ok(inc)
 }
 
-/// Inside a dispatch transaction that holds the incident's lock and has queued the approved
-/// notices: marks them dispatched and moves the incident to notifying (sending notices is
-/// notifying, whatever stage the investigation is at).
+/// Inside the transaction that opens a dispatch (it holds the incident's lock): marks the
+/// notices dispatched and moves the incident to notifying (sending notices is notifying,
+/// whatever stage the investigation is at). The `dispatched` event, with what was queued, is
+/// the dispatch's to record when its outbox is written.
 pub async fn dispatched(
     txn: &impl ConnectionTrait,
     inc: &Incident,
     approved: &str,
     actor: &Actor,
-    queued: u64,
     now: DateTime<Utc>,
 ) -> Result<(), NoticeError> {
     let moves = inc.status.moves_on_dispatch();
@@ -248,14 +248,6 @@ pub async fn dispatched(
     if !store::approval::dispatched(txn, inc.id, approved, inc.status, moves, since, now).await? {
         return Err(NoticeError::NotApproved);
     }
-    store::record_event(
-        txn,
-        inc.id,
-        actor,
-        "dispatched",
-        json!({ "queued": queued, "composition": approved }),
-    )
-    .await?;
     if moves {
         incidents::record_event(
             txn,

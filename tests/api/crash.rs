@@ -199,21 +199,25 @@ async fn a_killed_server_loses_nothing(backend: Backend) {
         base,
         c: reqwest::Client::new(),
     };
-    let id = dispatched(&api, &responder, &approver, 40).await;
+    // More people than the crash window, so its bound could fail.
+    const PEOPLE: usize = 120;
+    const WINDOW: usize = tocsin::delivery::dispatcher::CRASH_WINDOW_ROUNDS * 4;
+    assert!(WINDOW < PEOPLE);
+    let id = dispatched(&api, &responder, &approver, PEOPLE).await;
     smtp.wait_for_held(3, WAIT).await;
-    smtp.wait_for_async(37, WAIT).await;
+    smtp.wait_for_async(PEOPLE - 3, WAIT).await;
     first.kill(); // SIGKILL: no draining, no finalising
                   // What the dead process had claimed and not recorded: the in-flight window.
     let in_flight = in_flight(&db, id).await;
     assert!(
-        in_flight.len() <= 6 * 4,
-        "at most 6 × TOCSIN_SEND_CONCURRENCY: {in_flight:?}"
+        in_flight.len() <= WINDOW,
+        "at most {WINDOW} (the crash window × TOCSIN_SEND_CONCURRENCY): {in_flight:?}"
     );
     smtp.release();
 
     let (mut second, base) = serve(&db, &env);
     let api = Api { base, ..api };
-    smtp.wait_for_async(43, WAIT).await;
+    smtp.wait_for_async(PEOPLE + 3, WAIT).await;
     let done = loop {
         let d = api
             .call(
@@ -223,14 +227,14 @@ async fn a_killed_server_loses_nothing(backend: Backend) {
                 Value::Null,
             )
             .await;
-        if d["sent"] == 40 {
+        if d["sent"] == PEOPLE {
             break d;
         }
         tokio::task::yield_now().await;
     };
     assert_eq!(done["pending"], 0, "{done}");
     let got = per_recipient(&smtp);
-    assert_eq!(got.len(), 40, "every person reached");
+    assert_eq!(got.len(), PEOPLE, "every person reached");
     let twice: Vec<&String> = got
         .iter()
         .filter(|(_, n)| **n > 1)

@@ -12,6 +12,7 @@ mod console;
 mod crash;
 mod delivery;
 mod demo;
+mod dispatch_chunks;
 mod dispatcher;
 mod flow;
 mod health;

@@ -43,6 +43,8 @@ fn incident(aware_at: DateTime<Utc>) -> Incident {
         materiality_determined_at: None,
         handling_ended_at: None,
         risk_assessment: None,
+        dispatching_at_once: None,
+        dispatching_touched: None,
     })
     .unwrap()
 }
