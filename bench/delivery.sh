@@ -20,6 +20,9 @@
 #   SMTP_PORT=25250 HTTP_PORT=9099 API_PORT=18080
 #   PERF=1           record a CPU profile of tocsin during the e-mail, SMS and push runs (perf);
 #                    PERF=dispatch: of the dispatch request alone (perf-dispatch.data)
+#   THREADS=1        each thread's CPU use every 100 ms during the run (bench/threads.py), in
+#                    threads.txt under the case's folder
+#   BIN=path         another tocsin binary (to compare builds in one session)
 #
 # How: for each case a fresh SQLite database (PostgreSQL for `workers`) under bench/out/delivery/,
 # N generated people (US-CA, e-mail, phone and an FCM token each) imported with `tocsin subjects

@@ -120,8 +120,10 @@ pub(super) fn write(
         "PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL; \
          PRAGMA cache_size = -32768; PRAGMA temp_store = MEMORY;",
     )?;
-    // Leaving WAL needs every other connection gone: ask without waiting.
-    conn.busy_timeout(Duration::ZERO)?;
+    // Leaving WAL needs every other connection gone. Wait a little: the pool this process
+    // just closed may still be finishing (its last connection checkpoints the WAL as it
+    // closes); next to a running server this gives up after that and writes through WAL.
+    conn.busy_timeout(Duration::from_millis(500))?;
     let own_file = alone && journal_mode(&conn, "DELETE").as_deref() == Some("delete");
     if own_file {
         tracing::info!(
