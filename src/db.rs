@@ -24,8 +24,6 @@ pub async fn connect(url: &DatabaseUrl) -> anyhow::Result<DatabaseConnection> {
                     .busy_timeout(Duration::from_secs(30))
                     // 16 MiB of page cache: large imports update indexes in random order.
                     .pragma("cache_size", "-16384")
-                    // Pages read through a memory map rather than a read and a copy each.
-                    .pragma("mmap_size", "268435456")
             });
     } else {
         opt.max_connections(16).min_connections(1);
