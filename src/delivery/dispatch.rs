@@ -124,6 +124,7 @@ pub(super) async fn sendable(
 /// Queues the approved notices, a chunk at a time, waking the dispatcher (`wake`) after each.
 /// Dispatching again queues only people not queued before. Returns how many deliveries were
 /// queued.
+#[allow(clippy::too_many_arguments)]
 pub async fn dispatch(
     db: &DatabaseConnection,
     templates: &str,

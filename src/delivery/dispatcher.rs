@@ -13,6 +13,7 @@ use super::channel::{Attempt, Channels, Outcome, Outgoing};
 use super::evidence;
 pub use super::policy::Policy;
 use super::policy::{limiters, result_label, Limiter};
+use super::side::{database_side, retryable, FINALISE_TRIES};
 use super::store::{self, AttemptResult, Claim, Claimed};
 use crate::app::{AppState, Clock};
 use crate::config::Settings;
@@ -25,22 +26,6 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use tokio::sync::{mpsc, Notify, Semaphore};
 use tokio_util::sync::CancellationToken;
-
-/// Attempts at one finaliser transaction that the database aborted.
-const FINALISE_TRIES: u32 = 5;
-
-/// Whether the database gave up on the transaction itself (try it again) rather than on what
-/// it said.
-fn retryable(e: &anyhow::Error) -> bool {
-    let text = format!("{e:#}");
-    [
-        "deadlock detected",
-        "could not serialize",
-        "database is locked",
-    ]
-    .iter()
-    .any(|m| text.contains(m))
-}
 
 /// Results written per finaliser transaction at most.
 const FINALISE_BATCH: usize = 512;
@@ -72,31 +57,6 @@ const LINGER: std::time::Duration = std::time::Duration::from_millis(5);
 
 /// How often a pass looks for deliveries whose worker died.
 const SWEEP_EVERY: std::time::Duration = std::time::Duration::from_secs(1);
-
-/// Where the claimer and the finaliser run: a runtime with a thread of its own, so their
-/// statements are never queued behind the sends on the main runtime's workers. Each statement
-/// of a transaction is a round trip to the database (on SQLite, to its one connection's
-/// thread, which every claim and every batch of results waits for); queued behind a few dozen
-/// sends, each took a millisecond more. Falls back to the current runtime if the thread cannot
-/// be started.
-fn database_side() -> tokio::runtime::Handle {
-    static SIDE: std::sync::OnceLock<Option<tokio::runtime::Runtime>> = std::sync::OnceLock::new();
-    let side = SIDE.get_or_init(|| {
-        tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(1)
-            .thread_name("tocsin-db")
-            .enable_all()
-            .build()
-            .inspect_err(
-                |e| tracing::warn!(error = %e, "no thread for the dispatcher's database side"),
-            )
-            .ok()
-    });
-    match side {
-        Some(rt) => rt.handle().clone(),
-        None => tokio::runtime::Handle::current(),
-    }
-}
 
 #[derive(Clone)]
 pub struct Dispatcher {

@@ -17,6 +17,7 @@ mod plan;
 mod policy;
 pub mod progress;
 pub mod push;
+mod side;
 pub mod sms;
 pub mod smtp;
 pub mod status;

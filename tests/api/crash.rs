@@ -202,7 +202,7 @@ async fn a_killed_server_loses_nothing(backend: Backend) {
     // More people than the crash window, so its bound could fail.
     const PEOPLE: usize = 120;
     const WINDOW: usize = tocsin::delivery::dispatcher::CRASH_WINDOW_ROUNDS * 4;
-    assert!(WINDOW < PEOPLE);
+    const { assert!(WINDOW < PEOPLE) };
     let id = dispatched(&api, &responder, &approver, PEOPLE).await;
     smtp.wait_for_held(3, WAIT).await;
     smtp.wait_for_async(PEOPLE - 3, WAIT).await;
