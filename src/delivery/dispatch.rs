@@ -214,7 +214,7 @@ pub async fn open(
 }
 
 /// The incident's open dispatch: its channels per person and when it last moved.
-async fn marker(
+pub(super) async fn marker(
     db: &impl ConnectionTrait,
     incident_id: i64,
 ) -> Result<Option<(usize, DateTime<Utc>)>, sea_orm::DbErr> {

@@ -53,12 +53,15 @@ pub struct Progress {
     /// Attempted deliveries per channel.
     pub by_channel: BTreeMap<Channel, Counts>,
     pub state: DeliveryState,
+    /// A dispatch is still writing the outbox: more people are yet to be queued.
+    pub queuing: bool,
 }
 
 impl Progress {
     /// Whether nothing is on its way any more (and something was sent at all).
     pub fn finished(&self) -> bool {
-        self.people.total > 0
+        !self.queuing
+            && self.people.total > 0
             && self.people.pending == 0
             && self.by_channel.values().all(|c| c.pending == 0)
     }
@@ -88,9 +91,11 @@ pub async fn progress(
             _ => {}
         }
     }
+    let queuing = super::dispatch::marker(db, incident_id).await?.is_some();
     Ok(Progress {
         people,
         by_channel,
         state: inc.delivery_state,
+        queuing,
     })
 }

@@ -5,7 +5,7 @@
 //! (cancelled) stops and says so.
 use crate::helpers::TestApp;
 use crate::providers::twilio::TwilioServer;
-use crate::sms::{approved, rows};
+use crate::sms::{approved, delivery, rows};
 use crate::smtp::SmtpServer;
 use sea_orm::ConnectionTrait;
 use serde_json::{json, Value};
@@ -163,6 +163,9 @@ async fn a_dispatch_whose_writer_died_is_finished_by_the_dispatcher(
         .unwrap();
     assert_eq!(part, 2);
     assert_eq!(mark(&app, id).await, (Some(1), true));
+    // The delivery view says more people are yet to be queued.
+    let d = delivery(&app, &t, id).await;
+    assert_eq!(d["queuing"], true, "{d}");
 
     // While its writer may still be at it, nobody else touches it: a dispatcher leaves it
     // alone and another dispatch is refused.
@@ -188,6 +191,12 @@ async fn a_dispatch_whose_writer_died_is_finished_by_the_dispatcher(
     let entries = queued_entries(&app, id).await;
     assert!(entries.iter().all(|(_, n)| *n == 1), "{entries:?}");
     assert_eq!(mark(&app, id).await, (None, false));
+    let d = delivery(&app, &t, id).await;
+    assert_eq!(
+        (d["queuing"].clone(), d["sent"].clone()),
+        (json!(false), json!(4)),
+        "{d}"
+    );
     let ev = events(&app, &t, id, &["dispatched", "dispatch_resumed"]).await;
     assert_eq!(ev.len(), 1, "{ev:?}");
     assert_eq!(ev[0]["kind"], "dispatch_resumed");
