@@ -109,6 +109,7 @@ async fn progress_view(state: &AppState, cx: &Console, i: &Incident) -> Result<V
     Ok(json!({
         "state": p.state.to_string(),
         "finished": finished,
+        "queuing": p.queuing,
         "poll": live.then(|| cx.path(&format!("/incidents/{}/delivery/progress", i.id))),
         "every": POLL_SECONDS,
         "people": bar("people", &p.people, l),

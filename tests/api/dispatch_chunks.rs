@@ -166,6 +166,15 @@ async fn a_dispatch_whose_writer_died_is_finished_by_the_dispatcher(
     // The delivery view says more people are yet to be queued.
     let d = delivery(&app, &t, id).await;
     assert_eq!(d["queuing"], true, "{d}");
+    // So does the console's delivery tab.
+    let (mut viewer, _) = crate::console::signed_in(&app, tocsin::domain::Role::Viewer).await;
+    let progress = format!("/incidents/{id}/delivery/progress");
+    let frag = viewer.get(&progress).await;
+    assert!(
+        frag.body.contains("More people are still being queued"),
+        "{}",
+        frag.body
+    );
 
     // While its writer may still be at it, nobody else touches it: a dispatcher leaves it
     // alone and another dispatch is refused.
@@ -196,6 +205,13 @@ async fn a_dispatch_whose_writer_died_is_finished_by_the_dispatcher(
         (d["queuing"].clone(), d["sent"].clone()),
         (json!(false), json!(4)),
         "{d}"
+    );
+    let frag = viewer.get(&progress).await;
+    assert!(!frag.body.contains("still being queued"), "{}", frag.body);
+    assert!(
+        frag.body.contains("nothing more is on its way"),
+        "{}",
+        frag.body
     );
     let ev = events(&app, &t, id, &["dispatched", "dispatch_resumed"]).await;
     assert_eq!(ev.len(), 1, "{ev:?}");
