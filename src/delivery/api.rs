@@ -133,7 +133,9 @@ async fn stream(
                     }
                 };
                 if Some(&v) != last.as_ref() {
+                    // As `Progress::finished`: nothing on its way and nobody left to queue.
                     let finished = v["total"].as_i64().unwrap_or(0) > 0
+                        && v["queuing"] != true
                         && v["pending"] == 0
                         && v["by_channel"]
                             .as_object()
