@@ -59,6 +59,7 @@ async fn start(
     };
     let options = Options {
         at_once: req.at_once,
+        ..Options::default()
     };
     let now = state.clock.now();
     let fingerprint = state.templates.fingerprint();
@@ -113,35 +114,31 @@ async fn stream(
     Path(id): Path<i64>,
 ) -> AppResult<Sse<impl futures::Stream<Item = Result<Event, Infallible>>>> {
     auth.require(Action::DeliveryRead)?;
-    let first = delivery_view(&state, id).await?;
+    let first = progress::progress(&state.db, id).await?;
     let events = futures::stream::unfold(
-        (state, Some(first), None::<Value>, false),
+        (state, Some(first), None::<progress::Progress>, false),
         move |(state, next, last, done)| async move {
             if done {
                 return None;
             }
             let mut view = next;
             loop {
-                let v = match view.take() {
-                    Some(v) => v,
+                let p = match view.take() {
+                    Some(p) => p,
                     None => {
                         tokio::time::sleep(Duration::from_secs(1)).await;
-                        match delivery_view(&state, id).await {
-                            Ok(v) => v,
+                        match progress::progress(&state.db, id).await {
+                            Ok(p) => p,
                             Err(_) => return None,
                         }
                     }
                 };
-                if Some(&v) != last.as_ref() {
-                    // As `Progress::finished`: nothing on its way and nobody left to queue.
-                    let finished = v["total"].as_i64().unwrap_or(0) > 0
-                        && v["queuing"] != true
-                        && v["pending"] == 0
-                        && v["by_channel"]
-                            .as_object()
-                            .is_some_and(|m| m.values().all(|c| c["pending"] == 0));
-                    let event = Event::default().event("delivery").data(v.to_string());
-                    return Some((Ok(event), (state, None, Some(v), finished)));
+                if Some(&p) != last.as_ref() {
+                    let finished = p.finished();
+                    let event = Event::default()
+                        .event("delivery")
+                        .data(json!(p).to_string());
+                    return Some((Ok(event), (state, None, Some(p), finished)));
                 }
             }
         },

@@ -277,7 +277,10 @@ async fn start(
         s.max_attempts,
         &actor,
         id,
-        Options { at_once },
+        Options {
+            at_once,
+            ..Options::default()
+        },
         &state.clock,
         &state.dispatch_wakeup,
     )

@@ -79,6 +79,9 @@ impl From<incidents::IncidentError> for DispatchError {
 pub struct Options {
     /// Channels each person gets at once (1, or 2 for high and critical incidents).
     pub at_once: Option<usize>,
+    /// Rows of notices per outbox transaction; `None`: the database's (`CHUNK` on
+    /// PostgreSQL, all at once on SQLite). Tests use small ones.
+    pub chunk: Option<i64>,
 }
 
 impl Options {
@@ -135,33 +138,6 @@ pub async fn dispatch(
     clock: &Clock,
     wake: &Notify,
 ) -> Result<u64, DispatchError> {
-    dispatch_in_chunks(
-        db,
-        templates,
-        max_attempts,
-        actor,
-        incident_id,
-        options,
-        clock,
-        wake,
-        chunk_for(db),
-    )
-    .await
-}
-
-/// [`dispatch`] with chunks of `chunk` rows of notices (tests use small ones).
-#[allow(clippy::too_many_arguments)]
-pub async fn dispatch_in_chunks(
-    db: &DatabaseConnection,
-    templates: &str,
-    max_attempts: i32,
-    actor: &Actor,
-    incident_id: i64,
-    options: Options,
-    clock: &Clock,
-    wake: &Notify,
-    chunk: i64,
-) -> Result<u64, DispatchError> {
     let now = clock.now();
     let at_once = open(db, templates, actor, incident_id, options, now).await?;
     let w = Writer {
@@ -172,11 +148,11 @@ pub async fn dispatch_in_chunks(
         at_once,
         clock,
         wake,
-        chunk,
+        chunk: options.chunk.unwrap_or_else(|| chunk_for(db)),
         now,
     };
-    let queued = w.write(actor).await?;
-    close(db, actor, incident_id, "dispatched", queued).await?;
+    let queued = w.write(actor, usize::MAX).await?;
+    end(db, actor, incident_id, "dispatched", queued, None).await?;
     Ok(queued)
 }
 
@@ -231,26 +207,24 @@ pub(super) async fn marker(
     Ok(at_once.zip(touched).map(|(n, t)| (n.max(1) as usize, t)))
 }
 
-/// Ends the incident's open dispatch: the mark is cleared and `kind` (`dispatched`,
-/// `dispatch_resumed`) goes on the timeline with what was queued.
-async fn close(
+/// Ends the incident's open dispatch: the mark is cleared and `kind` goes on the timeline
+/// with what was queued (and why it stopped, for `dispatch_stopped`).
+async fn end(
     db: &DatabaseConnection,
     actor: &Actor,
     incident_id: i64,
     kind: &str,
     queued: u64,
+    reason: Option<String>,
 ) -> Result<(), DispatchError> {
     let txn = db.begin().await?;
     let inc = incidents::store::lock(&txn, incident_id).await?;
     clear(&txn, incident_id).await?;
-    incidents::record_event(
-        &txn,
-        incident_id,
-        actor,
-        kind,
-        json!({ "queued": queued, "composition": inc.notices.approved_composition }),
-    )
-    .await?;
+    let mut details = json!({ "queued": queued, "composition": inc.notices.approved_composition });
+    if let Some(reason) = reason {
+        details["reason"] = reason.into();
+    }
+    incidents::record_event(&txn, incident_id, actor, kind, details).await?;
     txn.commit().await?;
     Ok(())
 }
@@ -280,14 +254,14 @@ struct Writer<'a> {
 }
 
 impl Writer<'_> {
-    /// Queues every person not yet queued, chunk after chunk. When the notices may no longer
-    /// be sent (cancelled, closed, no longer approved) the dispatch ends there: the mark is
-    /// cleared and `dispatch_stopped` says why. A database error leaves the mark for a
-    /// dispatcher to finish the dispatch.
-    async fn write(&self, actor: &Actor) -> Result<u64, DispatchError> {
+    /// Queues every person not yet queued, chunk after chunk (at most `chunks` of them). When
+    /// the notices may no longer be sent (cancelled, closed, no longer approved) the dispatch
+    /// ends there: the mark is cleared and `dispatch_stopped` says why. A database error
+    /// leaves the mark for a dispatcher to finish the dispatch.
+    async fn write(&self, actor: &Actor, chunks: usize) -> Result<u64, DispatchError> {
         let mut after = 0;
         let mut queued = 0;
-        loop {
+        for _ in 0..chunks {
             match self.chunk(after).await {
                 Ok(Some((upto, n))) => {
                     after = upto;
@@ -295,14 +269,24 @@ impl Writer<'_> {
                     // A permit if the dispatcher is busy: it claims again when done.
                     self.wake.notify_one();
                 }
-                Ok(None) => return Ok(queued),
+                Ok(None) => break,
                 Err(e @ (DispatchError::Db(_) | DispatchError::Invalid { .. })) => return Err(e),
                 Err(e) => {
-                    self.stop(actor, &e, queued).await?;
+                    let why = Some(e.to_string());
+                    end(
+                        self.db,
+                        actor,
+                        self.incident_id,
+                        "dispatch_stopped",
+                        queued,
+                        why,
+                    )
+                    .await?;
                     return Err(e);
                 }
             }
         }
+        Ok(queued)
     }
 
     /// Queues the people of the next chunk after person `after` in one transaction, with
@@ -349,28 +333,6 @@ impl Writer<'_> {
         txn.commit().await?;
         Ok(Some((upto, queued)))
     }
-
-    /// Ends a dispatch that may not go on, saying why on the timeline.
-    async fn stop(
-        &self,
-        actor: &Actor,
-        why: &DispatchError,
-        queued: u64,
-    ) -> Result<(), DispatchError> {
-        let txn = self.db.begin().await?;
-        incidents::store::lock(&txn, self.incident_id).await?;
-        clear(&txn, self.incident_id).await?;
-        incidents::record_event(
-            &txn,
-            self.incident_id,
-            actor,
-            "dispatch_stopped",
-            json!({ "queued": queued, "reason": why.to_string() }),
-        )
-        .await?;
-        txn.commit().await?;
-        Ok(())
-    }
 }
 
 /// Queues the first `chunks` chunks of `chunk` rows of the incident's open dispatch (see
@@ -399,14 +361,7 @@ pub async fn write_part(
         chunk,
         now: clock.now(),
     };
-    let (mut after, mut queued) = (0, 0);
-    for _ in 0..chunks {
-        let Some((upto, n)) = w.chunk(after).await? else {
-            break;
-        };
-        (after, queued) = (upto, queued + n);
-    }
-    Ok(queued)
+    w.write(&Actor::System, chunks).await
 }
 
 /// Finishes the dispatches whose writer stopped (nothing committed for `STALE_AFTER`): queues
@@ -467,9 +422,9 @@ pub async fn resume_stale(
             chunk: chunk_for(db),
             now,
         };
-        match w.write(&Actor::System).await {
+        match w.write(&Actor::System, usize::MAX).await {
             Ok(n) => {
-                close(db, &Actor::System, id, "dispatch_resumed", n).await?;
+                end(db, &Actor::System, id, "dispatch_resumed", n, None).await?;
                 total += n;
             }
             Err(e @ DispatchError::Db(_)) => return Err(e),

@@ -36,9 +36,9 @@ pub async fn enqueue(
     people: Option<(i64, i64)>,
 ) -> Result<u64, DbErr> {
     let backend = txn.get_database_backend();
-    let (range, after, upto) = match people {
-        Some((after, upto)) => (" AND n.subject_id > ? AND n.subject_id <= ?", after, upto),
-        None => ("", 0, 0),
+    let range = match people {
+        Some(_) => " AND n.subject_id > ? AND n.subject_id <= ?",
+        None => "",
     };
     let mut queued = 0;
     // Round r queues people with r deliveries; within a round, a person queued on one channel
@@ -58,7 +58,7 @@ pub async fn enqueue(
                 incident_id.into(),
                 channel.into(),
             ];
-            if people.is_some() {
+            if let Some((after, upto)) = people {
                 values.extend([after.into(), upto.into()]);
             }
             values.push((round as i64).into());

@@ -8,7 +8,7 @@ use crate::providers::twilio::TwilioServer;
 use crate::sms::{approved, delivery, rows};
 use crate::smtp::SmtpServer;
 use sea_orm::ConnectionTrait;
-use serde_json::{json, Value};
+use serde_json::json;
 use tocsin::audit::Actor;
 use tocsin::delivery::dispatch::{self, Options};
 
@@ -62,19 +62,19 @@ async fn queued_entries(app: &TestApp, id: i64) -> Vec<(i64, i64)> {
     .collect()
 }
 
-/// The kinds and details of the incident's timeline events from `kinds`.
-async fn events(app: &TestApp, t: &crate::flow::Team, id: i64, kinds: &[&str]) -> Vec<Value> {
-    let (status, tl) = app
-        .get(&format!("/api/v1/incidents/{id}/timeline"), &t.viewer)
-        .await;
-    assert_eq!(status, 200, "{tl}");
-    tl["events"]
-        .as_array()
+/// Opens a dispatch of one notice row a chunk, queues its first `chunks` chunks and leaves it
+/// open, as a writer that died would. Returns how many deliveries it queued.
+async fn cut_short(app: &TestApp, id: i64, chunks: usize) -> u64 {
+    let fp = templates(app);
+    let clock = &app.state.clock;
+    let options = Options::default();
+    let at_once = dispatch::open(&app.db, &fp, &Actor::System, id, options, clock.now())
+        .await
+        .unwrap();
+    let max = app.state.settings.max_attempts;
+    dispatch::write_part(&app.db, &fp, max, id, at_once, clock, chunks, 1)
+        .await
         .unwrap()
-        .iter()
-        .filter(|e| kinds.contains(&e["kind"].as_str().unwrap()))
-        .map(|e| json!({ "kind": e["kind"], "details": e["details"] }))
-        .collect()
 }
 
 fn templates(app: &TestApp) -> String {
@@ -97,17 +97,19 @@ async fn a_dispatch_in_chunks_queues_everyone_once_with_one_ledger_entry_each(
 ) {
     // SMS first, then e-mail: a person has up to two notices; a chunk of one notice row is one
     // person, so this dispatch is four chunks.
-    let (t, id) = approved(&app, &["sms", "email"], &PEOPLE).await;
-    let queued = dispatch::dispatch_in_chunks(
+    let (_, id) = approved(&app, &["sms", "email"], &PEOPLE).await;
+    let queued = dispatch::dispatch(
         &app.db,
         &templates(&app),
         app.state.settings.max_attempts,
         &Actor::System,
         id,
-        Options::default(),
+        Options {
+            chunk: Some(1),
+            ..Options::default()
+        },
         &app.state.clock,
         &app.state.dispatch_wakeup,
-        1,
     )
     .await
     .unwrap();
@@ -130,7 +132,7 @@ async fn a_dispatch_in_chunks_queues_everyone_once_with_one_ledger_entry_each(
     let entries = queued_entries(&app, id).await;
     assert!(entries.iter().all(|(_, n)| *n == 1), "{entries:?}");
     assert_eq!(mark(&app, id).await, (None, false), "the mark is cleared");
-    let ev = events(&app, &t, id, &["dispatched", "dispatch_resumed"]).await;
+    let ev = app.events(id, &["dispatched", "dispatch_resumed"]).await;
     assert_eq!(ev.len(), 1, "{ev:?}");
     assert_eq!(ev[0]["kind"], "dispatched");
     assert_eq!(ev[0]["details"]["queued"], 4);
@@ -144,23 +146,8 @@ async fn a_dispatch_whose_writer_died_is_finished_by_the_dispatcher(
     _smtp: SmtpServer,
 ) {
     let (t, id) = approved(&app, &["sms", "email"], &PEOPLE).await;
-    let fp = templates(&app);
-    let max = app.state.settings.max_attempts;
-    let clock = &app.state.clock;
-    let at_once = dispatch::open(
-        &app.db,
-        &fp,
-        &Actor::System,
-        id,
-        Options::default(),
-        clock.now(),
-    )
-    .await
-    .unwrap();
     // The writer queued two people, then died.
-    let part = dispatch::write_part(&app.db, &fp, max, id, at_once, clock, 2, 1)
-        .await
-        .unwrap();
+    let part = cut_short(&app, id, 2).await;
     assert_eq!(part, 2);
     assert_eq!(mark(&app, id).await, (Some(1), true));
     // The delivery view says more people are yet to be queued.
@@ -213,7 +200,7 @@ async fn a_dispatch_whose_writer_died_is_finished_by_the_dispatcher(
         "{}",
         frag.body
     );
-    let ev = events(&app, &t, id, &["dispatched", "dispatch_resumed"]).await;
+    let ev = app.events(id, &["dispatched", "dispatch_resumed"]).await;
     assert_eq!(ev.len(), 1, "{ev:?}");
     assert_eq!(ev[0]["kind"], "dispatch_resumed");
     assert_eq!(ev[0]["details"]["queued"], 2);
@@ -226,18 +213,7 @@ async fn a_new_dispatch_takes_over_one_whose_writer_died(
     _smtp: SmtpServer,
 ) {
     let (t, id) = approved(&app, &["sms", "email"], &PEOPLE).await;
-    let fp = templates(&app);
-    let clock = &app.state.clock;
-    dispatch::open(
-        &app.db,
-        &fp,
-        &Actor::System,
-        id,
-        Options::default(),
-        clock.now(),
-    )
-    .await
-    .unwrap();
+    cut_short(&app, id, 0).await;
     writer_died(&app, id).await;
     let (status, body) = app.act(id, "dispatch", &t.responder).await;
     assert_eq!(status, 202, "{body}");
@@ -252,22 +228,7 @@ async fn a_dispatch_being_written_stops_when_its_delivery_is_cancelled(
     _smtp: SmtpServer,
 ) {
     let (t, id) = approved(&app, &["sms", "email"], &PEOPLE).await;
-    let fp = templates(&app);
-    let max = app.state.settings.max_attempts;
-    let clock = &app.state.clock;
-    let at_once = dispatch::open(
-        &app.db,
-        &fp,
-        &Actor::System,
-        id,
-        Options::default(),
-        clock.now(),
-    )
-    .await
-    .unwrap();
-    dispatch::write_part(&app.db, &fp, max, id, at_once, clock, 1, 1)
-        .await
-        .unwrap();
+    cut_short(&app, id, 1).await;
     let (status, body) = app
         .post_json(
             &format!("/api/v1/incidents/{id}/delivery/cancel"),
@@ -283,7 +244,7 @@ async fn a_dispatch_being_written_stops_when_its_delivery_is_cancelled(
     assert_eq!(r.len(), 1);
     assert_eq!(r[0].status, "cancelled");
     assert_eq!(mark(&app, id).await, (None, false));
-    let ev = events(&app, &t, id, &["dispatch_stopped"]).await;
+    let ev = app.events(id, &["dispatch_stopped"]).await;
     assert_eq!(ev.len(), 1, "{ev:?}");
     assert!(
         ev[0]["details"]["reason"]

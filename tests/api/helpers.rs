@@ -294,6 +294,24 @@ impl TestApp {
             .to_owned()
     }
 
+    /// The incident's timeline events of these kinds, in order (as the admin sees them).
+    pub async fn events(&self, incident: i64, kinds: &[&str]) -> Vec<Value> {
+        let (status, tl) = self
+            .get(
+                &format!("/api/v1/incidents/{incident}/timeline"),
+                &self.admin_token,
+            )
+            .await;
+        assert_eq!(status, 200, "{tl}");
+        tl["events"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|e| kinds.contains(&e["kind"].as_str().unwrap_or_default()))
+            .cloned()
+            .collect()
+    }
+
     /// A dispatcher of this app (tests run it by hand).
     pub fn dispatcher(&self) -> tocsin::delivery::Dispatcher {
         tocsin::delivery::Dispatcher::for_app(&self.state).expect("dispatcher")

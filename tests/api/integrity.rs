@@ -73,22 +73,6 @@ pub async fn approve_digest(app: &TestApp, id: i64, token: &str, digest: &str) -
     .await
 }
 
-async fn events(app: &TestApp, id: i64, kind: &str) -> Vec<Value> {
-    let (_, tl) = app
-        .get(
-            &format!("/api/v1/incidents/{id}/timeline"),
-            &app.admin_token,
-        )
-        .await;
-    tl["events"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|e| e["kind"] == kind)
-        .cloned()
-        .collect()
-}
-
 async fn an_approval_covers_exactly_the_composition_reviewed(app: TestApp) {
     let t = team(&app).await;
     let (id, reviewed) = composed(&app, &t).await;
@@ -136,7 +120,7 @@ async fn an_approval_covers_exactly_the_composition_reviewed(app: TestApp) {
     let (status, a) = approve_digest(&app, id, &t.approver, &current).await;
     assert_eq!(status, 200, "{a}");
     assert_eq!(a["notices"]["approved_composition"], current.as_str());
-    let approved = events(&app, id, "notices_approved").await;
+    let approved = app.events(id, &["notices_approved"]).await;
     assert_eq!(approved.len(), 1);
     assert_eq!(approved[0]["details"]["composition"], current.as_str());
 }
@@ -160,7 +144,7 @@ async fn a_population_change_after_approval_stops_dispatch(app: TestApp) {
     assert_eq!(status, 409);
     assert_eq!(e["error"]["code"], "stale_notices");
     assert_eq!(app.count("deliveries").await, 0);
-    assert!(!events(&app, id, "approval_withdrawn").await.is_empty());
+    assert!(!app.events(id, &["approval_withdrawn"]).await.is_empty());
 }
 
 async fn the_clock_start_is_content(app: TestApp) {
@@ -195,7 +179,7 @@ async fn the_clock_start_is_content(app: TestApp) {
     );
     let (status, e) = app.act(id, "dispatch", &t.responder).await;
     assert_eq!(status, 409, "{e}");
-    assert_eq!(events(&app, id, "approval_withdrawn").await.len(), 1);
+    assert_eq!(app.events(id, &["approval_withdrawn"]).await.len(), 1);
     // Composed again, the notices say when the organisation became aware.
     let (_, c) = app.act(id, "notices", &t.responder).await;
     let (_, p) = app

@@ -10,22 +10,6 @@ use chrono::Duration;
 use serde_json::{json, Value};
 use tocsin::domain::Role;
 
-async fn events(app: &TestApp, id: i64, kind: &str) -> Vec<Value> {
-    let (_, tl) = app
-        .get(
-            &format!("/api/v1/incidents/{id}/timeline"),
-            &app.admin_token,
-        )
-        .await;
-    tl["events"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|e| e["kind"] == kind)
-        .cloned()
-        .collect()
-}
-
 async fn approve(app: &TestApp, id: i64, token: &str, accept: bool) -> (u16, Value) {
     let body = json!({ "composition": app.composition(id).await, "accept_incomplete": accept });
     app.post_json(&format!("/api/v1/incidents/{id}/approval"), token, &body)
@@ -67,7 +51,7 @@ async fn approval_refuses_what_a_jurisdiction_requires_unless_accepted(app: Test
     assert_eq!(e["error"]["details"]["missing"], c["missing"]);
     assert!(e["error"]["message"].as_str().unwrap().contains("CN-PIPL"));
     assert!(
-        events(&app, id, "notices_approved").await.is_empty(),
+        app.events(id, &["notices_approved"]).await.is_empty(),
         "nothing approved"
     );
     let (status, inc) = approve(&app, id, &approver, true).await;
@@ -76,7 +60,7 @@ async fn approval_refuses_what_a_jurisdiction_requires_unless_accepted(app: Test
         (200, Some(true)),
         "{inc}"
     );
-    let approved = events(&app, id, "notices_approved").await;
+    let approved = app.events(id, &["notices_approved"]).await;
     assert_eq!(
         approved[0]["details"]["accepted_incomplete"], c["missing"],
         "the timeline records it"
@@ -100,7 +84,7 @@ async fn approval_refuses_what_a_jurisdiction_requires_unless_accepted(app: Test
     );
     assert_eq!(app.act(id, "notices", &app.admin_token).await.0, 200);
     assert_eq!(approve(&app, id, &approver, false).await.0, 200);
-    assert!(events(&app, id, "notices_approved").await[1]["details"]
+    assert!(app.events(id, &["notices_approved"]).await[1]["details"]
         .get("accepted_incomplete")
         .is_none());
 }
@@ -230,10 +214,10 @@ async fn a_substitute_notice_is_an_obligation_the_announcement_fulfils(app: Test
         by_key(&list, "US-CA/individuals/substitute-media")["status"],
         "due"
     );
-    let done = events(&app, id, "obligation_done").await;
+    let done = app.events(id, &["obligation_done"]).await;
     assert_eq!(done.len(), 1, "recorded once, however often it is read");
     obligations(&app, id).await;
-    assert_eq!(events(&app, id, "obligation_done").await.len(), 1);
+    assert_eq!(app.events(id, &["obligation_done"]).await.len(), 1);
     assert_eq!(done[0]["actor"], "system");
 }
 

@@ -147,23 +147,6 @@ pub fn assert_missing_consistent(doc: &Value) {
     assert_eq!(missing, blank, "{}", doc["regime"]);
 }
 
-async fn report_events(app: &TestApp, id: i64) -> Vec<Value> {
-    let (status, tl) = app
-        .get(
-            &format!("/api/v1/incidents/{id}/timeline"),
-            &app.admin_token,
-        )
-        .await;
-    assert_eq!(status, 200, "{tl}");
-    tl["events"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|e| e["kind"] == "report_generated")
-        .cloned()
-        .collect()
-}
-
 async fn gdpr_report_counts_maps_and_times(app: TestApp) {
     import_people(&app).await;
     let (id, aware_at) = open_incident(&app, Duration::hours(2), TITLE).await;
@@ -348,7 +331,7 @@ async fn the_exact_bytes_are_hashed_recorded_and_on_the_timeline(app: TestApp) {
     assert_eq!(row.generated_at, instant(&body["generated_at"]));
     assert!(row.submitted_at.is_none());
 
-    let events = report_events(&app, id).await;
+    let events = app.events(id, &["report_generated"]).await;
     assert_eq!(events.len(), 1, "{events:?}");
     let d = &events[0]["details"];
     assert_eq!(d["jurisdiction"], "EU-GDPR");
@@ -384,7 +367,7 @@ async fn the_exact_bytes_are_hashed_recorded_and_on_the_timeline(app: TestApp) {
         assert_eq!(res.headers()["content-type"], ctype);
         let bytes = res.bytes().await.unwrap();
         let sha = hex::encode(Sha256::digest(&bytes));
-        let events = report_events(&app, id).await;
+        let events = app.events(id, &["report_generated"]).await;
         assert_eq!(events.last().unwrap()["details"]["sha256"], sha);
         assert_eq!(
             events.last().unwrap()["details"]["format"],
@@ -479,7 +462,7 @@ async fn bad_requests_are_refused_and_record_nothing(app: TestApp) {
     assert_eq!(e["error"]["code"], "not_found");
 
     assert_eq!(app.count("reports").await, 0);
-    assert!(report_events(&app, id).await.is_empty());
+    assert!(app.events(id, &["report_generated"]).await.is_empty());
 
     // The approver (legal / DPO) may pull reports; names are not case-sensitive.
     let approver = app.token_for(Role::Approver).await;

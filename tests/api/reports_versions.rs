@@ -19,22 +19,6 @@ async fn bytes(app: &TestApp, path: &str, token: &str) -> (u16, Vec<u8>) {
     (res.status().as_u16(), res.bytes().await.unwrap().to_vec())
 }
 
-async fn events(app: &TestApp, id: i64, kind: &str) -> Vec<Value> {
-    let (_, tl) = app
-        .get(
-            &format!("/api/v1/incidents/{id}/timeline"),
-            &app.admin_token,
-        )
-        .await;
-    tl["events"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|e| e["kind"] == kind)
-        .cloned()
-        .collect()
-}
-
 async fn versions_are_kept_submitted_once_and_compared(app: TestApp) {
     import(&app, people("v", &[("DE", 3), ("BR", 2)], 0)).await;
     let (id, _) = incident(&app, Duration::hours(1), json!({})).await;
@@ -204,7 +188,7 @@ async fn versions_are_kept_submitted_once_and_compared(app: TestApp) {
         "EU-GDPR report version 1 submitted: BfDI online form, reference 2026-0042"
     );
     assert_eq!(done["fulfilled"]["at"], s["submitted_at"]);
-    assert_eq!(events(&app, id, "obligation_done").await.len(), 1);
+    assert_eq!(app.events(id, &["obligation_done"]).await.len(), 1);
     assert!(s["submitted_at"].is_string());
     assert_eq!(s["submitted_how"], "BfDI online form, reference 2026-0042");
     assert!(s["submitted_by"].is_i64());
@@ -230,8 +214,8 @@ async fn versions_are_kept_submitted_once_and_compared(app: TestApp) {
     assert!(vs[1]["submitted_at"].is_null());
 
     // Saved and submitted: on the timeline and in the audit log.
-    assert_eq!(events(&app, id, "report_version_saved").await.len(), 2);
-    let sub = events(&app, id, "report_submitted").await;
+    assert_eq!(app.events(id, &["report_version_saved"]).await.len(), 2);
+    let sub = app.events(id, &["report_submitted"]).await;
     assert_eq!(sub.len(), 1);
     assert_eq!(sub[0]["details"]["sha256"], v1["sha256"]);
     let (_, audit) = app.get("/api/v1/audit", &admin).await;
@@ -320,7 +304,7 @@ async fn versions_are_kept_submitted_once_and_compared(app: TestApp) {
         "initial",
     ]);
     assert_eq!(out.status.code(), Some(2), "one initial report");
-    let ca = events(&app, id, "report_submitted").await;
+    let ca = app.events(id, &["report_submitted"]).await;
     assert_eq!(ca.len(), 2);
     assert_eq!(ca[1]["details"]["regime"], "US-CA");
     assert_eq!(ca[1]["details"]["how"], "AG web form");
