@@ -19,6 +19,8 @@
 #                    bench_delivery is dropped and created)
 #   SMTP_PORT=25250 HTTP_PORT=9099 API_PORT=18080
 #   PERF=1           record a CPU profile of tocsin during the e-mail, SMS and push runs (perf);
+#                    PERF_ARGS: perf record's options (default "-F 499 -g"; with call graphs
+#                    through Rust frames: PERF_ARGS="-F 299 --call-graph dwarf,32768")
 #                    PERF=dispatch: of the dispatch request alone (perf-dispatch.data)
 #   THREADS=1        each thread's CPU use every 100 ms during the run (bench/threads.py), in
 #                    threads.txt under the case's folder
@@ -189,6 +191,7 @@ dispatch_and_wait() {
   fi
   local c0 s0
   c0=$(cpu "$SERVE"); s0=$(cpu "${SMTP_SINK:-$SERVE}")
+  local io0; io0=$(io "$SERVE")
   t0=$(now)
   if [[ -n "${THREADS:-}" ]]; then
     python3 "$ROOT/bench/threads.py" "$SERVE" "${SMTP_SINK:-}" >"$DIR/threads.txt" 2>&1 & TPID=$!
@@ -208,6 +211,7 @@ dispatch_and_wait() {
   SECS=$(elapsed "$t0" "$(now)")
   if [[ -n "${TPID:-}" ]]; then kill "$TPID" 2>/dev/null; wait "$TPID" 2>/dev/null || true; TPID=; echo "  per-thread CPU: $DIR/threads.txt"; fi
   echo "  CPU meanwhile: tocsin serve $(elapsed "$c0" "$(cpu "$SERVE")") s, smtp-sink $(elapsed "$s0" "$(cpu "${SMTP_SINK:-$SERVE}")") s (smtp-sink: only in e-mail cases)"
+  echo "  file and socket I/O of tocsin serve meanwhile (MB read, written): $(io_delta "$io0" "$(io "$SERVE")")"
   d=$(api GET "/incidents/$INCIDENT/delivery" "$R")
   SENT=$(jq -r .sent <<<"$d")
   echo "  delivery: $(jq -c '{total, sent, failed, unreachable}' <<<"$d") in $SECS s"
@@ -217,6 +221,9 @@ dispatch_and_wait() {
 serve_bg() { "$BIN" serve "$@" >"$DIR/serve.log" 2>&1 & SERVE=$!; PIDS+=("$SERVE"); wait_http "http://127.0.0.1:$API_PORT/readyz"; }
 # cpu PID: CPU seconds (user + system) the process has used so far.
 cpu() { awk -v t="$(getconf CLK_TCK)" '{ printf "%.2f", ($14 + $15) / t }' "/proc/$1/stat" 2>/dev/null || echo 0; }
+# bytes read and written through system calls (files and sockets): "rchar wchar"
+io() { awk '/^rchar|^wchar/ { printf "%s ", $2 }' "/proc/$1/io" 2>/dev/null || echo "0 0"; }
+io_delta() { awk -v a="$1" -v b="$2" 'BEGIN { split(a, x, " "); split(b, y, " "); printf "%.0f, %.0f", (y[1] - x[1]) / 1e6, (y[2] - x[2]) / 1e6 }'; }
 vmhwm() { awk '/VmHWM/ { printf "%.0f MB", $2 / 1024 }' "/proc/$1/status"; }
 
 email_case() { # NAME N
@@ -228,7 +235,7 @@ email_case() { # NAME N
   setup_incident email "$n"
   local perf=""
   if [[ "${PERF:-}" == 1 ]]; then
-    perf record -F 499 -g -p "$SERVE" -o "$DIR/perf.data" >/dev/null 2>&1 & perf=$!
+    perf record ${PERF_ARGS:--F 499 -g} -p "$SERVE" -o "$DIR/perf.data" >/dev/null 2>&1 & perf=$!
   fi
   dispatch_and_wait "$n"
   if [[ -n "$perf" ]]; then kill -INT "$perf"; wait "$perf" || true; echo "  profile: perf report -i $DIR/perf.data"; fi
@@ -256,7 +263,7 @@ http_case() { # NAME N CHANNEL
   setup_incident "$channel" "$n"
   local perf=""
   if [[ "${PERF:-}" == 1 ]]; then
-    perf record -F 499 -g -p "$SERVE" -o "$DIR/perf.data" >/dev/null 2>&1 & perf=$!
+    perf record ${PERF_ARGS:--F 499 -g} -p "$SERVE" -o "$DIR/perf.data" >/dev/null 2>&1 & perf=$!
   fi
   dispatch_and_wait "$n"
   if [[ -n "$perf" ]]; then kill -INT "$perf"; wait "$perf" || true; echo "  profile: perf report -i $DIR/perf.data"; fi

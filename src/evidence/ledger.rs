@@ -96,21 +96,13 @@ impl ContentHash {
 /// (`html` null when the channel has none, `subject` "" when it has no subject line), so no
 /// part can bleed into the next. Hash exactly the strings handed to the channel.
 pub fn content_sha256(subject: &str, text: &str, html: Option<&str>) -> ContentHash {
-    // The JSON is written straight into the hash: no copy of a notice's text, no string.
-    struct Into<'a>(&'a mut Sha256);
-    impl std::io::Write for Into<'_> {
-        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-            self.0.update(buf);
-            Ok(buf.len())
-        }
-        fn flush(&mut self) -> std::io::Result<()> {
-            Ok(())
-        }
-    }
-    let mut hasher = Sha256::new();
-    serde_json::to_writer(Into(&mut hasher), &(subject, text, html))
-        .expect("strings serialise into a hash");
-    ContentHash(hex::encode(hasher.finalize()))
+    // The JSON is written into one buffer and hashed in one go: written straight into the
+    // hash, every run between two escapes (each line of the text) was an update of its own,
+    // and hashing took 5 % of the CPU of sending e-mail (bench/delivery.sh PERF=1).
+    let size = subject.len() + text.len() + html.map_or(4, str::len);
+    let mut json = Vec::with_capacity(size + size / 16 + 16);
+    serde_json::to_writer(&mut json, &(subject, text, html)).expect("strings serialise");
+    ContentHash(hex::encode(Sha256::digest(&json)))
 }
 
 /// One event of one delivery, as the dispatcher reports it. `details` is free JSON for what
@@ -250,22 +242,26 @@ const MAX_DETAILS: usize = 16 * 1024;
 /// `YYYY-MM-DDTHH:MM:SS.ffffffZ`, absent values `null`, `details` the stored JSON text. Public
 /// so that exports can be checked by anyone, and tests can forge a rewrite.
 pub fn entry_hash(e: &ledger_entry::Model) -> String {
-    chain::digest(&serde_json::json!([
+    // A tuple serialises as the same JSON array as `json!([…])` would, without building a
+    // `Value` (and copying every string) first: two entries a message go through here.
+    let fields = (
         e.seq,
         chain::stamp(&e.at),
         e.incident_id,
         e.delivery_id,
         e.subject_id,
-        e.channel,
-        e.event,
-        e.status,
-        e.next_channel,
-        e.content_sha256,
-        e.templates,
-        e.provider_ref,
-        e.details,
-        e.prev_hash
-    ]))
+        &e.channel,
+        &e.event,
+        &e.status,
+        &e.next_channel,
+        &e.content_sha256,
+        &e.templates,
+        &e.provider_ref,
+        &e.details,
+        &e.prev_hash,
+    );
+    let json = serde_json::to_vec(&fields).expect("an entry serialises");
+    hex::encode(Sha256::digest(&json))
 }
 
 #[cfg(test)]
@@ -286,6 +282,43 @@ mod tests {
             let canonical = serde_json::json!([subject, text, html]).to_string();
             let expected = hex::encode(Sha256::digest(canonical.as_bytes()));
             assert_eq!(content_sha256(subject, text, html).as_str(), expected);
+        }
+    }
+
+    #[test]
+    fn the_entry_hash_is_sha256_of_the_documented_json_array() {
+        let queued = Entry::new(1, 2, 3, Channel::Sms, Event::Queued, at());
+        let fell_back = Entry::new(
+            1,
+            2,
+            3,
+            Channel::Email,
+            Event::FellBack { to: Channel::Sms },
+            at(),
+        );
+        for row in [
+            sent().seal(7, "p".repeat(64)),
+            queued.seal(1, String::new()),
+            fell_back.seal(2, "x\"y".into()),
+        ] {
+            let canonical = serde_json::json!([
+                row.seq,
+                chain::stamp(&row.at),
+                row.incident_id,
+                row.delivery_id,
+                row.subject_id,
+                row.channel,
+                row.event,
+                row.status,
+                row.next_channel,
+                row.content_sha256,
+                row.templates,
+                row.provider_ref,
+                row.details,
+                row.prev_hash
+            ])
+            .to_string();
+            assert_eq!(row.hash, hex::encode(Sha256::digest(canonical.as_bytes())));
         }
     }
 
