@@ -27,18 +27,24 @@ use serde_json::json;
 use tokio::sync::Notify;
 
 /// Rows of notices (a person has one per channel) looked at per outbox transaction, on
-/// PostgreSQL. On SQLite a dispatch is one transaction: with its one connection the
-/// dispatcher's claims wait behind each chunk anyway, so chunks would overlap nothing with the
-/// sending, and each commit costs (a 100,000-people dispatch took 3.6–4.0 s in chunks of 2,000
-/// against 2.3 s whole; bench/delivery.sh).
+/// PostgreSQL: the workers send from the first chunk while the rest is written.
 pub const CHUNK: i64 = 2000;
+
+/// The same on SQLite, where chunks overlap little with the sending (the dispatcher's claims
+/// wait behind each chunk on the one connection; 100,000 people in chunks of 2,000 took
+/// 3.6–4.0 s against 2.3 s whole) but bound what one statement holds: queuing reads the
+/// outbox it writes, so SQLite materialises each chunk's rows first, in memory
+/// (`temp_store`, see `crate::db`). A million people in one statement took the server to
+/// 278 MB (99 MB before temporary storage moved to memory); chunks of 20,000 keep it to a few
+/// MB and let another process's dispatcher in between (bench/delivery.sh, 2026-12-01).
+pub const CHUNK_SQLITE: i64 = 20_000;
 
 /// The chunk size for this database.
 fn chunk_for(db: &impl ConnectionTrait) -> i64 {
     if crate::db::is_postgres(db) {
         CHUNK
     } else {
-        i64::MAX
+        CHUNK_SQLITE
     }
 }
 
@@ -80,7 +86,7 @@ pub struct Options {
     /// Channels each person gets at once (1, or 2 for high and critical incidents).
     pub at_once: Option<usize>,
     /// Rows of notices per outbox transaction; `None`: the database's (`CHUNK` on
-    /// PostgreSQL, all at once on SQLite). Tests use small ones.
+    /// PostgreSQL, `CHUNK_SQLITE` on SQLite). Tests use small ones.
     pub chunk: Option<i64>,
 }
 
