@@ -212,14 +212,19 @@ fn build(
     eight_bit: bool,
 ) -> Result<Message, String> {
     let n = &out.notice;
-    let address = to
+    let address: lettre::Address = to
         .parse()
         .map_err(|_| "the e-mail address is not accepted by the mailer".to_string())?;
+    // The envelope given rather than derived: lettre derives it by parsing the headers it has
+    // just written (From and To), 3–4 % of the CPU of sending e-mail.
+    let envelope = lettre::address::Envelope::new(Some(from.email.clone()), vec![address.clone()])
+        .map_err(|e| format!("the message could not be built: {e}"))?;
     let to = Mailbox::new(
         n.recipient_name.clone().filter(|n| !n.trim().is_empty()),
         address,
     );
     let builder = Message::builder()
+        .envelope(envelope)
         .from(from.clone())
         .to(to)
         .subject(n.subject_line.clone())
@@ -265,6 +270,27 @@ mod tests {
         let from: Mailbox = "Tocsin <alerts@tocsin.test>".parse().unwrap();
         let m = build(&from, out, "dana@example.com", "<m@tocsin.test>", eight_bit).unwrap();
         String::from_utf8(m.formatted()).unwrap()
+    }
+
+    #[test]
+    fn the_envelope_given_is_the_one_lettre_would_derive() {
+        let from: Mailbox = "Tocsin <alerts@tocsin.test>".parse().unwrap();
+        for html in [None, Some("<p>x</p>")] {
+            let m = build(
+                &from,
+                &outgoing("x\n", html),
+                "dana@example.com",
+                "<m@t>",
+                true,
+            )
+            .unwrap();
+            let derived = lettre::address::Envelope::try_from(m.headers()).unwrap();
+            assert_eq!(m.envelope(), &derived);
+            assert_eq!(
+                m.envelope().to(),
+                ["dana@example.com".parse::<lettre::Address>().unwrap()]
+            );
+        }
     }
 
     #[test]
