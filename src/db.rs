@@ -24,14 +24,6 @@ pub async fn connect(url: &DatabaseUrl) -> anyhow::Result<DatabaseConnection> {
                     .busy_timeout(Duration::from_secs(30))
                     // 16 MiB of page cache: large imports update indexes in random order.
                     .pragma("cache_size", "-16384")
-                    // Statement journals (and temporary tables) in memory, not in temporary
-                    // files: with 16 KiB pages every multi-row statement inside a transaction
-                    // spilled its journal to a file, and the page cache thrashed while it did
-                    // (the outbox of 20,000 people read the notices' b-tree from the file once
-                    // per person, 1.1 GB). A 100,000-people dispatch went from 1.24–1.43 s to
-                    // 0.74–0.78 s of SQL, the file reads of sending 100,000 e-mails from
-                    // 5.7 GB to 1.4 GB (bench/delivery.sh, 2026-12-01).
-                    .pragma("temp_store", "memory")
             });
     } else {
         opt.max_connections(16).min_connections(1);

@@ -31,12 +31,13 @@ use tokio::sync::Notify;
 pub const CHUNK: i64 = 2000;
 
 /// The same on SQLite, where chunks overlap little with the sending (the dispatcher's claims
-/// wait behind each chunk on the one connection; 100,000 people in chunks of 2,000 took
-/// 3.6–4.0 s against 2.3 s whole) but bound what one statement holds: queuing reads the
-/// outbox it writes, so SQLite materialises each chunk's rows first, in memory
-/// (`temp_store`, see `crate::db`). A million people in one statement took the server to
-/// 278 MB (99 MB before temporary storage moved to memory); chunks of 20,000 keep it to a few
-/// MB and let another process's dispatcher in between (bench/delivery.sh, 2026-12-01).
+/// wait behind each chunk on the one connection; 100,000 people in chunks of 10,000 were no
+/// faster than whole) but bound what one transaction holds: queuing reads the outbox it
+/// writes, so SQLite first copies each statement's rows into a temporary table, and a chunk's
+/// dirty pages stay near the page cache's size. A million people in one transaction held the
+/// write lock for 42.6 s, so another process's dispatcher waited (and logged "database is
+/// locked"); in chunks of 20,000 it sends between them, and the dispatch request took 32.0 s
+/// (bench/delivery.sh, 2026-12-01).
 pub const CHUNK_SQLITE: i64 = 20_000;
 
 /// The chunk size for this database.
