@@ -32,7 +32,6 @@ pub mod verify;
 
 use chrono::{DateTime, SubsecRound, Utc};
 use sea_orm::ConnectionTrait;
-use serde_json::Value;
 use sha2::{Digest, Sha256};
 pub use signer::{PublicKey, Signer};
 pub use verify::{Broken, Verification};
@@ -239,9 +238,12 @@ pub fn stamp(at: &DateTime<Utc>) -> String {
 }
 
 /// The hash of an entry: hex SHA-256 over the compact JSON of an array of its fields (so no
-/// field can bleed into its neighbour), the previous hash last.
-pub fn digest(fields: &Value) -> String {
-    hex::encode(Sha256::digest(fields.to_string().as_bytes()))
+/// field can bleed into its neighbour), the previous hash last. A tuple of the fields
+/// serialises as the same array as `json!([…])` would, without copying every string into a
+/// `Value` first.
+pub fn digest(fields: &impl serde::Serialize) -> String {
+    let json = serde_json::to_vec(fields).expect("an entry's fields serialise as JSON");
+    hex::encode(Sha256::digest(&json))
 }
 
 #[cfg(test)]
