@@ -109,6 +109,14 @@ pub trait Transport: Send + Sync {
         Ok(())
     }
 
+    /// How many of its sends may be outstanding at once, `concurrency` being
+    /// `TOCSIN_SEND_CONCURRENCY`: that many, unless the transport queues some behind others
+    /// (SMTP: on each of `concurrency` connections the next message rides along with the one
+    /// before, so twice as many).
+    fn in_flight(&self, concurrency: usize) -> usize {
+        concurrency
+    }
+
     /// One attempt. Never panics; every failure is an outcome.
     async fn send(&self, out: &Outgoing) -> Attempt;
 

@@ -43,11 +43,15 @@ const FINALISE_ROUNDS: usize = 16;
 /// Rounds of `concurrency` results queued for the finaliser at most.
 const RESULT_ROUNDS: usize = 4;
 
-/// What a crash can leave sent but not recorded, in rounds of `concurrency`: the sends in
-/// flight (1), the results queued (`RESULT_ROUNDS`), the batch being filled or written
-/// (`FINALISE_ROUNDS`, at most `FINALISE_BATCH` results). The README states it;
-/// `tests/api/crash.rs` checks it.
-pub const CRASH_WINDOW_ROUNDS: usize = 1 + RESULT_ROUNDS + FINALISE_ROUNDS;
+/// Sends outstanding at once, in rounds of `concurrency`, summed over the channels: e-mail
+/// over SMTP `SMTP_IN_FLIGHT_ROUNDS`, SMS and push one each (`Transport::in_flight`).
+const IN_FLIGHT_ROUNDS: usize = super::email::SMTP_IN_FLIGHT_ROUNDS + 1 + 1;
+
+/// What a crash can leave sent but not recorded, in rounds of `concurrency`: the sends
+/// outstanding (`IN_FLIGHT_ROUNDS`; a send holds its permit until its result is queued), the
+/// results queued (`RESULT_ROUNDS`), the batch being filled or written (`FINALISE_ROUNDS`, at
+/// most `FINALISE_BATCH` results). The README states it; `tests/api/crash.rs` checks it.
+pub const CRASH_WINDOW_ROUNDS: usize = IN_FLIGHT_ROUNDS + RESULT_ROUNDS + FINALISE_ROUNDS;
 
 /// Rows claimed at once at most.
 const MAX_CLAIM: i64 = 2000;
@@ -244,10 +248,17 @@ impl Dispatcher {
         // bounded: `CRASH_WINDOW_ROUNDS` × concurrency.
         let (tx, rx) = mpsc::channel::<Done>(RESULT_ROUNDS * concurrency);
         let finaliser = database_side().spawn(self.clone().finalise_all(rx));
-        let sem = Arc::new(Semaphore::new(concurrency));
+        // Each channel's sends outstanding at once, as its transport says.
+        let mut permits: HashMap<Option<Channel>, Arc<Semaphore>> = HashMap::new();
         let mut attempts = 0u64;
         while let Some((out, claimed, channel)) = ready.recv().await {
             attempts += 1;
+            let sem = permits.entry(channel).or_insert_with(|| {
+                let n = channel
+                    .and_then(|c| self.channels.get(c))
+                    .map_or(concurrency, |t| t.in_flight(concurrency));
+                Arc::new(Semaphore::new(n))
+            });
             let permit = sem.clone().acquire_owned().await?;
             let tx = tx.clone();
             let this = self.clone();

@@ -9,6 +9,12 @@ use lettre::message::{Body, Mailbox, MultiPart};
 use lettre::Message;
 use std::path::PathBuf;
 
+/// Messages outstanding on SMTP, in rounds of `TOCSIN_SEND_CONCURRENCY` (the pool's
+/// connections): one being sent on each connection, and the next waiting to ride along with
+/// its final dot (`super::smtp::pool`). One round would leave nothing waiting, so no message
+/// would ever ride along.
+pub const SMTP_IN_FLIGHT_ROUNDS: usize = 2;
+
 /// The e-mail transport: SMTP, or `.eml` files in the outbox folder.
 pub struct Email {
     from: Mailbox,
@@ -33,6 +39,13 @@ impl Transport for Email {
     /// `<tocsin.{incident}.{delivery}@{sender's domain}>`: a retry keeps its identity.
     fn identity(&self, out: &Outgoing) -> String {
         format!("<{}@{}>", out.idempotency_key, self.from.email.domain())
+    }
+
+    fn in_flight(&self, concurrency: usize) -> usize {
+        match self.mailer {
+            Mailer::Smtp(_) => SMTP_IN_FLIGHT_ROUNDS * concurrency,
+            Mailer::Files(_) => concurrency,
+        }
     }
 
     async fn send(&self, out: &Outgoing) -> Attempt {

@@ -178,7 +178,8 @@ fn per_recipient(smtp: &SmtpServer) -> HashMap<String, usize> {
 }
 
 /// SIGKILL while three messages wait for the server's final reply: after a restart every
-/// person is reached, and only those three, in flight when the process died, arrive twice.
+/// person is reached, and only messages in flight when the process died (those three among
+/// them) arrive twice.
 async fn a_killed_server_loses_nothing(backend: Backend) {
     let Some(db) = TestDb::create(backend).await else {
         return;
@@ -205,7 +206,9 @@ async fn a_killed_server_loses_nothing(backend: Backend) {
     const { assert!(WINDOW < PEOPLE) };
     let id = dispatched(&api, &responder, &approver, PEOPLE).await;
     smtp.wait_for_held(3, WAIT).await;
-    smtp.wait_for_async(PEOPLE - 3, WAIT).await;
+    // Each held connection may also hold the next message, whose envelope went out with the
+    // held message's data (src/delivery/smtp/pool.rs): all but those six at least arrive.
+    smtp.wait_for_async(PEOPLE - 6, WAIT).await;
     first.kill(); // SIGKILL: no draining, no finalising
                   // What the dead process had claimed and not recorded: the in-flight window.
     let in_flight = in_flight(&db, id).await;

@@ -117,6 +117,64 @@ async fn many_messages_over_few_connections_arrive_intact_and_once() {
         n,
         "MAIL, RCPT and DATA in one write each time (PIPELINING)"
     );
+    // 400 messages queued at once on 4 connections: after each connection's first, the next
+    // message's envelope went out with the data of the one before.
+    assert!(
+        pool.rode_along() >= (n - 4) as u64 / 2,
+        "{} of {n} rode along",
+        pool.rode_along()
+    );
+}
+
+/// Messages queued behind each other on one connection, some refused at RCPT, at DATA's end
+/// or by a 421 that closes it: each gets its own outcome, the next message's envelope riding
+/// along with each message's data, and nothing is sent twice.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn refusals_between_messages_riding_along_stay_with_their_message() {
+    let server = SmtpServer::start();
+    server.reject("gone@example.org", 550);
+    server.defer("later@example.org", 1);
+    server.close_on("closing@example.org", 421, 1);
+    let pool = pool(&server, 1, None);
+    let to = [
+        "a@example.org",
+        "gone@example.org",
+        "b@example.org",
+        "later@example.org",
+        "c@example.org",
+        "closing@example.org",
+        "d@example.org",
+    ];
+    let messages: Vec<Message> = to.iter().enumerate().map(|(i, t)| message(i, t)).collect();
+    let results = futures::future::join_all(messages.iter().map(|m| send(&pool, m))).await;
+    let codes: Vec<Option<u16>> = results
+        .iter()
+        .map(|r| match r {
+            Ok(_) => None,
+            Err(e) => e.code(),
+        })
+        .collect();
+    assert_eq!(
+        codes,
+        [None, Some(550), None, Some(451), None, None, None],
+        "{results:?}"
+    );
+    let got = server.wait_for_async(5, WAIT).await;
+    let mut arrived: Vec<&str> = got.iter().map(|m| m.to[0].as_str()).collect();
+    arrived.sort();
+    assert_eq!(
+        arrived,
+        [
+            "a@example.org",
+            "b@example.org",
+            "c@example.org",
+            "closing@example.org",
+            "d@example.org"
+        ],
+        "each once; the one refused with 421 went again on a new connection"
+    );
+    assert!(pool.rode_along() > 0, "messages rode along");
+    assert_eq!(server.connections(), 2, "one more for the 421");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -312,4 +370,31 @@ async fn the_app_sends_over_smtps_sqlite() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_app_sends_over_smtps_postgres() {
     the_app_sends_over_smtps(Backend::Postgres).await;
+}
+
+/// A server that holds a message's final reply holds the message whose envelope rode along
+/// with it; when the timeout gives up on the first (a temporary failure), the second goes on a
+/// new connection, once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_held_reply_holds_the_message_behind_it_until_the_timeout_then_it_goes_on_a_new_connection(
+) {
+    let server = SmtpServer::start();
+    server.hold("slow@example.org");
+    let url = url::Url::parse(&server.url()).unwrap();
+    let mut endpoint = Endpoint::from_url(&url, None).unwrap();
+    endpoint.timeout = Duration::from_millis(500);
+    let pool = Pool::new(endpoint, 1);
+    let messages = [
+        message(0, "slow@example.org"),
+        message(1, "next@example.org"),
+    ];
+    let results = futures::future::join_all(messages.iter().map(|m| send(&pool, m))).await;
+    let e = results[0].as_ref().unwrap_err();
+    assert!(!e.is_permanent() && e.code().is_none(), "{e}");
+    assert_eq!(results[1].as_deref().ok(), Some("250"), "{results:?}");
+    assert_eq!(pool.rode_along(), 1, "the second rode along with the first");
+    let got = server.wait_for_async(1, WAIT).await;
+    assert_eq!(got[0].to, ["next@example.org"]);
+    assert_eq!(server.connections(), 2);
+    server.release();
 }

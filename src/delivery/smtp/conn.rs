@@ -3,8 +3,9 @@
 //! LOGIN, RFC 4954), and one message's transaction at a time on it.
 //!
 //! With PIPELINING (RFC 2920) offered, `MAIL`, `RCPT` and `DATA` go out in one write and their
-//! replies are read together, then the message and its final dot in another: two round trips
-//! a message instead of four. Without it, each command waits for its reply.
+//! replies are read together, then the message and its final dot in another, and the pool
+//! (`super::pool`) puts the next message's `MAIL`, `RCPT` and `DATA` in that same write: one
+//! round trip a message instead of four. Without it, each command waits for its reply.
 use super::{Endpoint, Security, SendError};
 use crate::delivery::evidence::printable;
 use base64::Engine;
@@ -76,6 +77,24 @@ impl Features {
             }
         }
         f
+    }
+}
+
+/// A message's envelope as commands: `MAIL FROM` and its parameters, and one `RCPT TO` per
+/// recipient, each with its line end.
+#[derive(Debug, Clone)]
+pub struct Commands {
+    mail: String,
+    rcpts: Vec<String>,
+}
+
+impl Commands {
+    /// MAIL, the RCPTs and DATA as one pipelined group.
+    fn pipelined(&self) -> String {
+        let mut batch = self.mail.clone();
+        self.rcpts.iter().for_each(|r| batch.push_str(r));
+        batch.push_str("DATA\r\n");
+        batch
     }
 }
 
@@ -229,13 +248,15 @@ impl Connection {
         Ok(())
     }
 
-    /// One message: MAIL, RCPT for each recipient, DATA, the message and its final dot. A
-    /// refusal leaves the connection usable after `rset`; the caller decides.
-    pub async fn transact(
-        &mut self,
-        envelope: &Envelope,
-        email: &[u8],
-    ) -> Result<Reply, SendError> {
+    /// Whether the envelope's commands go out in one write (PIPELINING offered and used).
+    pub fn pipelines(&self) -> bool {
+        self.features.pipelining && self.pipeline
+    }
+
+    /// The envelope's commands for this server: MAIL with the parameters the message needs
+    /// (`ascii`: whether its text is 7-bit), RCPT for each recipient. Refused here, before
+    /// anything is written, when the message needs an extension the server lacks.
+    pub fn commands(&self, envelope: &Envelope, ascii: bool) -> Result<Commands, SendError> {
         let mut mail = String::from("MAIL FROM:<");
         if let Some(from) = envelope.from() {
             mail.push_str(from.as_ref());
@@ -246,7 +267,7 @@ impl Connection {
             .into_iter()
             .chain(envelope.to())
             .any(|a| !AsRef::<str>::as_ref(a).is_ascii());
-        if !email.is_ascii() {
+        if !ascii {
             if !self.features.eight_bit {
                 return Err(SendError::Client(
                     "the message has non-ASCII text but the server does not support 8BITMIME",
@@ -263,58 +284,81 @@ impl Connection {
             mail.push_str(" SMTPUTF8");
         }
         mail.push_str("\r\n");
-        let rcpts: Vec<String> = envelope
+        let rcpts = envelope
             .to()
             .iter()
             .map(|to| format!("RCPT TO:<{}>\r\n", AsRef::<str>::as_ref(to)))
             .collect();
-        if self.features.pipelining && self.pipeline {
-            let mut batch = mail;
-            rcpts.iter().for_each(|r| batch.push_str(r));
-            batch.push_str("DATA\r\n");
-            self.write(batch.as_bytes()).await?;
-            // Every reply is read, refusals included, so the conversation stays in step; a
-            // server that refuses and hangs up (421) is reported by its refusal.
-            let mut replies = Vec::with_capacity(rcpts.len() + 2);
-            let mut broke = None;
-            for _ in 0..rcpts.len() + 2 {
-                match self.read_reply().await {
-                    Ok(r) => replies.push(r),
-                    Err(e) => {
-                        broke = Some(e);
-                        break;
-                    }
-                }
-            }
-            let envelope_replies = replies.len().min(rcpts.len() + 1);
-            let refusal = replies[..envelope_replies]
-                .iter()
-                .find(|r| !r.positive())
-                .cloned();
-            let data = replies.get(rcpts.len() + 1);
-            match (refusal, broke, data) {
-                (Some(refusal), _, data) => {
-                    if data.is_some_and(|d| d.code == 354) {
-                        // A recipient was refused yet DATA accepted: end an empty message
-                        // (RFC 2920 §3.1); the caller resets.
-                        self.write(b".\r\n").await?;
-                        self.read_reply().await?;
-                    }
-                    return Err(SendError::Reply(refusal));
-                }
-                (None, Some(broke), _) => return Err(broke),
-                (None, None, Some(d)) if d.code == 354 => {}
-                (None, None, Some(d)) => return Err(SendError::Reply(d.clone())),
-                (None, None, None) => unreachable!("every reply was read"),
-            }
-        } else {
-            positive(self.command(&mail).await?)?;
-            for r in &rcpts {
-                positive(self.command(r).await?)?;
-            }
-            expect(self.command("DATA\r\n").await?, 354)?;
+        Ok(Commands { mail, rcpts })
+    }
+
+    /// Opens a transaction: MAIL, RCPT and DATA, in one write when pipelining, else each
+    /// waiting for its reply. `Ok` when DATA was answered 354; a refusal leaves the connection
+    /// usable after `rset`.
+    pub async fn open(&mut self, commands: &Commands) -> Result<(), SendError> {
+        if self.pipelines() {
+            self.write(commands.pipelined().as_bytes()).await?;
+            return self.opened(commands).await;
         }
-        self.write(&stuffed(email)).await?;
+        positive(self.command(&commands.mail).await?)?;
+        for r in &commands.rcpts {
+            positive(self.command(r).await?)?;
+        }
+        expect(self.command("DATA\r\n").await?, 354).map(|_| ())
+    }
+
+    /// Reads the replies to pipelined envelope commands already written (by `open`, or behind
+    /// the previous message's data): `Ok` when DATA was answered 354.
+    pub async fn opened(&mut self, commands: &Commands) -> Result<(), SendError> {
+        let rcpts = commands.rcpts.len();
+        // Every reply is read, refusals included, so the conversation stays in step; a server
+        // that refuses and hangs up (421) is reported by its refusal.
+        let mut replies = Vec::with_capacity(rcpts + 2);
+        let mut broke = None;
+        for _ in 0..rcpts + 2 {
+            match self.read_reply().await {
+                Ok(r) => replies.push(r),
+                Err(e) => {
+                    broke = Some(e);
+                    break;
+                }
+            }
+        }
+        let envelope_replies = replies.len().min(rcpts + 1);
+        let refusal = replies[..envelope_replies]
+            .iter()
+            .find(|r| !r.positive())
+            .cloned();
+        let data = replies.get(rcpts + 1);
+        match (refusal, broke, data) {
+            (Some(refusal), _, data) => {
+                if data.is_some_and(|d| d.code == 354) {
+                    // A recipient was refused yet DATA accepted: end an empty message (RFC 2920
+                    // §3.1); the caller resets.
+                    self.write(b".\r\n").await?;
+                    self.read_reply().await?;
+                }
+                Err(SendError::Reply(refusal))
+            }
+            (None, Some(broke), _) => Err(broke),
+            (None, None, Some(d)) if d.code == 354 => Ok(()),
+            (None, None, Some(d)) => Err(SendError::Reply(d.clone())),
+            (None, None, None) => unreachable!("every reply was read"),
+        }
+    }
+
+    /// Writes the message (as `stuffed` made it, final dot included), with `then` in the same
+    /// write (the next message's pipelined envelope, RFC 2920 §3.1), and reads the message's
+    /// reply.
+    pub async fn finish(
+        &mut self,
+        data: &mut Vec<u8>,
+        then: Option<&Commands>,
+    ) -> Result<Reply, SendError> {
+        if let Some(next) = then {
+            data.extend_from_slice(next.pipelined().as_bytes());
+        }
+        self.write(data).await?;
         positive(self.read_reply().await?)
     }
 
@@ -391,7 +435,7 @@ impl Connection {
 
 /// The message as DATA carries it: a line that starts with a dot gets another (RFC 5321
 /// §4.5.2), then the end-of-data line. `email` has CRLF line ends (lettre's `formatted`).
-fn stuffed(email: &[u8]) -> Vec<u8> {
+pub fn stuffed(email: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(email.len() + 16);
     if email.first() == Some(&b'.') {
         out.push(b'.');

@@ -5,7 +5,8 @@
 //! Why not lettre's transport (lettre still builds the messages): lettre 0.11.23 never sets
 //! `TCP_NODELAY`, so its final `\r\n.\r\n` waits for the peer's delayed ACK, about 44 ms a
 //! message (~23 messages/s a connection; ../shared/STACK.md §6), and it does not pipeline: four
-//! round trips a message where PIPELINING (RFC 2920) needs two.
+//! round trips a message where PIPELINING (RFC 2920) needs one when messages queue up (the
+//! next message's envelope rides along with the previous one's data, `pool`).
 //!
 //! The URL's scheme is honoured as lettre's `from_url` did: `smtp://` plain (port 25),
 //! `smtp://…?tls=required` STARTTLS or fail (587), `smtp://…?tls=opportunistic` STARTTLS when
