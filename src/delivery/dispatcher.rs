@@ -3,7 +3,8 @@
 //!
 //! - A worker owns what it claims through a short lease (`LEASE`) that a heartbeat renews while
 //!   the worker lives; rows of a worker that died are taken over within a lease.
-//! - Sends run concurrently up to `Policy::concurrency`, each channel under its own rate limit.
+//! - Each channel's sends run concurrently, as many as its transport says for
+//!   `Policy::concurrency` (`Transport::in_flight`), each channel under its own rate limit.
 //! - Results are written in batches by one finaliser: a guarded update per delivery; dead push
 //!   devices are marked; a delivery that ends unreachable or failed queues the person's next
 //!   channel (the fallback chain); temporary failures back off exponentially with jitter (no
