@@ -211,10 +211,11 @@ dispatch_and_wait() {
   local seen; seen=$(elapsed "$t0" "$(now)")
   # The clock stops at the last result recorded (the finaliser's time, in the database), not
   # when this loop noticed: polling every 0.1 s would add up to 0.1 s and a process start.
-  local last="SELECT MAX(sent_at) FROM deliveries"
+  local last
   if [[ "$TOCSIN_DATABASE_URL" == postgres* ]]; then
     last=$(psql "$TOCSIN_DATABASE_URL" -Atc "SELECT EXTRACT(EPOCH FROM MAX(sent_at)) FROM deliveries")
   else
+    f=${TOCSIN_DATABASE_URL#sqlite://}
     last=$(sqlite3 "${f%%\?*}" "SELECT printf('%.6f', (julianday(MAX(sent_at)) - 2440587.5) * 86400.0) FROM deliveries")
   fi
   SECS=$(elapsed "$t0" "$last")

@@ -89,12 +89,13 @@ pub struct Commands {
 }
 
 impl Commands {
-    /// MAIL, the RCPTs and DATA as one pipelined group.
-    fn pipelined(&self) -> String {
-        let mut batch = self.mail.clone();
-        self.rcpts.iter().for_each(|r| batch.push_str(r));
-        batch.push_str("DATA\r\n");
-        batch
+    /// Appends MAIL, the RCPTs and DATA as one pipelined group to `out`.
+    fn pipeline_into(&self, out: &mut Vec<u8>) {
+        out.extend_from_slice(self.mail.as_bytes());
+        self.rcpts
+            .iter()
+            .for_each(|r| out.extend_from_slice(r.as_bytes()));
+        out.extend_from_slice(b"DATA\r\n");
     }
 }
 
@@ -297,7 +298,9 @@ impl Connection {
     /// usable after `rset`.
     pub async fn open(&mut self, commands: &Commands) -> Result<(), SendError> {
         if self.pipelines() {
-            self.write(commands.pipelined().as_bytes()).await?;
+            let mut group = Vec::with_capacity(128);
+            commands.pipeline_into(&mut group);
+            self.write(&group).await?;
             return self.opened(commands).await;
         }
         positive(self.command(&commands.mail).await?)?;
@@ -356,7 +359,7 @@ impl Connection {
         then: Option<&Commands>,
     ) -> Result<Reply, SendError> {
         if let Some(next) = then {
-            data.extend_from_slice(next.pipelined().as_bytes());
+            next.pipeline_into(data);
         }
         self.write(data).await?;
         positive(self.read_reply().await?)

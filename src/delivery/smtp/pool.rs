@@ -7,8 +7,9 @@
 //! both sides, where a message on its own needs two of each. A message is only ever taken that
 //! way when it is already waiting, so a lone message never waits for another.
 //!
-//! - A refused message (4xx, 5xx) is followed by `RSET` and the connection kept; a 421 (the
-//!   server is closing), a failed `RSET`, a broken conversation or a timeout drop it.
+//! - A refused message (4xx, 5xx) keeps the connection, with `RSET` when its envelope was
+//!   refused (a refusal of its data ends the transaction by itself); a 421 (the server is
+//!   closing), a failed `RSET`, a broken conversation or a timeout drop it.
 //! - A message whose envelope went out on a connection that then broke (it died while idle,
 //!   the server timed it out or restarted, or the message before it broke it) is sent at once
 //!   on a new connection: nothing of it was accepted by then, exactly as with the dispatcher's
@@ -200,6 +201,14 @@ struct Lane {
     conn: Option<Live>,
 }
 
+/// Where a failed message left the server's transaction: still open after a refused envelope
+/// (it needs `RSET`), or ended by the reply to its data.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Transaction {
+    Open,
+    Ended,
+}
+
 /// What a lane does next.
 enum Next {
     /// Wait for a message.
@@ -262,7 +271,7 @@ impl Lane {
             match opened {
                 Ok(()) => return self.send_data(job).await,
                 Err(e) => {
-                    let kept = self.recover(&e).await;
+                    let kept = self.recover(&e, Transaction::Open).await;
                     // A connection that died while idle: nothing of this message was accepted
                     // on it; once on a new one.
                     if !kept && carried && stale(&e) && !retried {
@@ -285,7 +294,7 @@ impl Lane {
         match timed(&self.shared.endpoint, live.conn.opened(&commands)).await {
             Ok(()) => self.send_data(job).await,
             Err(e) => {
-                let kept = self.recover(&e).await;
+                let kept = self.recover(&e, Transaction::Open).await;
                 if !kept && stale(&e) {
                     return Next::Fresh(job);
                 }
@@ -325,23 +334,15 @@ impl Lane {
                 next.map_or(Next::Wait, |(n, c)| Next::Primed(n, c))
             }
             Err(e) => {
-                // The message's own refusal ends its transaction; with the next envelope
-                // already on the wire there is nothing to reset.
-                let kept = match (&next, &e) {
-                    (Some(_), SendError::Reply(r)) if r.code != 421 && !live.conn.has_broken() => {
-                        true
-                    }
-                    _ => self.recover(&e).await,
-                };
+                // A refusal of the data ends the transaction (RFC 5321 §4.1.1.4): nothing to
+                // reset, and the next envelope, if any, stands.
+                let kept = self.recover(&e, Transaction::Ended).await;
                 job.complete(Err(e));
                 match next {
                     Some((n, c)) if kept => Next::Primed(n, c),
                     // Its envelope went out on a connection now gone: nothing of it was
                     // accepted; it starts again on a new one.
-                    Some((n, _)) => {
-                        self.conn = None;
-                        Next::Fresh(n)
-                    }
+                    Some((n, _)) => Next::Fresh(n),
                     None => Next::Wait,
                 }
             }
@@ -375,8 +376,8 @@ impl Lane {
     }
 
     /// After a failed message: whether the connection can carry the next one (else it is
-    /// dropped).
-    async fn recover(&mut self, e: &SendError) -> bool {
+    /// dropped). A refusal while the transaction is `Open` is followed by `RSET`.
+    async fn recover(&mut self, e: &SendError, transaction: Transaction) -> bool {
         let Some(live) = self.conn.as_mut() else {
             return false;
         };
@@ -384,6 +385,7 @@ impl Lane {
             && match e {
                 SendError::Client(_) => true,
                 SendError::Reply(r) if r.code == 421 => false,
+                SendError::Reply(_) if transaction == Transaction::Ended => true,
                 SendError::Reply(_) => matches!(
                     tokio::time::timeout(self.shared.endpoint.timeout, live.conn.rset()).await,
                     Ok(Ok(()))
